@@ -205,3 +205,13 @@ func BatchSize(b []byte) int {
 	}
 	return LogOverhead + int(int32(binary.BigEndian.Uint32(b[offLength:])))
 }
+
+// SetCreateTime sets the timestamp type to CreateTime and the max timestamp
+// to ts, and recomputes the CRC. Kafka does this when a produced batch's
+// header disagrees with its records (see ValidateResult.RewriteMaxTimestamp).
+func SetCreateTime(b []byte, ts int64) {
+	attrs := binary.BigEndian.Uint16(b[offAttributes:]) &^ AttrTimestampType
+	binary.BigEndian.PutUint16(b[offAttributes:], attrs)
+	binary.BigEndian.PutUint64(b[offMaxTimestamp:], uint64(ts))
+	binary.BigEndian.PutUint32(b[offCRC:], ComputeCRC(b))
+}

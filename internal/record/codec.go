@@ -1,0 +1,358 @@
+package record
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+)
+
+// DefaultMaxDecompressed is the default cap on the decompressed size of one
+// batch's records. Kafka itself has no cap; producers size batches by their
+// compressed size (the Java producer estimates it), so the uncompressed size
+// of a legitimate batch can be many times max.message.bytes. 64 MiB leaves
+// room for that while stopping decompression bombs.
+const DefaultMaxDecompressed = 64 << 20
+
+// maxPooledBuf is the largest scratch buffer kept in the pool: bigger ones
+// are left to the garbage collector so that one huge batch does not pin its
+// memory for good.
+const maxPooledBuf = 4 << 20
+
+// xerial framing, as written by the Java client's snappy stream:
+//
+//	magic "\x82SNAPPY\x00" (8) | version int32 (4) | min compatible version int32 (4)
+//	then chunks: length int32 big-endian (4) | raw snappy block
+const xerialHeaderSize = 16
+
+var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
+
+// Codecs compresses and decompresses record batches with the four codecs
+// Kafka supports. It owns pools of encoders, decoders and scratch buffers
+// and is safe for concurrent use; create one per broker (or per test) with
+// NewCodecs.
+type Codecs struct {
+	maxOut int // cap on one decompressed payload
+
+	gzr  sync.Pool // *gzip.Reader
+	gzw  sync.Pool // *gzip.Writer
+	lz4r sync.Pool // *lz4.Reader
+	lz4w sync.Pool // *lz4.Writer
+	bufs sync.Pool // *[]byte scratch buffers
+
+	zdecOnce sync.Once
+	zdec     *zstd.Decoder
+	zdecErr  error
+	zencOnce sync.Once
+	zenc     *zstd.Encoder
+	zencErr  error
+}
+
+// CodecsOption configures NewCodecs.
+type CodecsOption func(*Codecs)
+
+// WithMaxDecompressed caps the decompressed size of one payload; anything
+// larger fails with ErrCorrupt. n <= 0 keeps DefaultMaxDecompressed.
+func WithMaxDecompressed(n int) CodecsOption {
+	return func(c *Codecs) {
+		if n > 0 {
+			c.maxOut = n
+		}
+	}
+}
+
+// NewCodecs returns a Codecs ready for use. Encoders and decoders are
+// created lazily, on first use of their codec.
+func NewCodecs(opts ...CodecsOption) *Codecs {
+	c := &Codecs{maxOut: DefaultMaxDecompressed}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// MaxDecompressed is the cap on one decompressed payload.
+func (c *Codecs) MaxDecompressed() int { return c.maxOut }
+
+// Decompress appends the decompressed form of src, compressed with codec
+// (CodecNone..CodecZstd), to dst and returns the extended slice. An unknown
+// codec gives ErrCompression; malformed input, or output over the cap, gives
+// an error wrapping ErrCorrupt. Snappy input may be a raw block or xerial
+// framed.
+func (c *Codecs) Decompress(codec int, src, dst []byte) ([]byte, error) {
+	var out []byte
+	var err error
+	switch codec {
+	case CodecNone:
+		if len(src) > c.maxOut {
+			return dst, fmt.Errorf("%w: %d bytes over the %d byte cap", ErrCorrupt, len(src), c.maxOut)
+		}
+		return append(dst, src...), nil
+	case CodecGzip:
+		out, err = c.gunzip(src, dst)
+	case CodecSnappy:
+		out, err = c.unsnappy(src, dst)
+	case CodecLZ4:
+		out, err = c.unlz4(src, dst)
+	case CodecZstd:
+		out, err = c.unzstd(src, dst)
+	default:
+		return dst, fmt.Errorf("%w: %d", ErrCompression, codec)
+	}
+	if err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			return dst, err
+		}
+		return dst, fmt.Errorf("%w: %s: %w", ErrCorrupt, codecName(codec), err)
+	}
+	return out, nil
+}
+
+// Compress appends src compressed with codec to dst and returns the extended
+// slice. Snappy output is a raw snappy block (what franz-go and librdkafka
+// write; every client reads it). LZ4 output is an LZ4 frame with 64 KiB
+// blocks, as the Java client writes.
+func (c *Codecs) Compress(codec int, src, dst []byte) ([]byte, error) {
+	switch codec {
+	case CodecNone:
+		return append(dst, src...), nil
+	case CodecGzip:
+		return c.gzip(src, dst)
+	case CodecSnappy:
+		return s2.EncodeSnappy(grow(dst, s2.MaxEncodedLen(len(src))), src), nil
+	case CodecLZ4:
+		return c.lz4(src, dst)
+	case CodecZstd:
+		enc, err := c.zstdEncoder()
+		if err != nil {
+			return dst, err
+		}
+		return enc.EncodeAll(src, dst), nil
+	default:
+		return dst, fmt.Errorf("%w: %d", ErrCompression, codec)
+	}
+}
+
+func codecName(codec int) string {
+	switch codec {
+	case CodecGzip:
+		return "gzip"
+	case CodecSnappy:
+		return "snappy"
+	case CodecLZ4:
+		return "lz4"
+	case CodecZstd:
+		return "zstd"
+	}
+	return "none"
+}
+
+// grow returns dst with room for at least n more bytes after len(dst).
+// The bytes after len(dst) are not zeroed: callers pass dst[len(dst):] to
+// an encoder that overwrites them.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	out := make([]byte, len(dst), len(dst)+n)
+	copy(out, dst)
+	return out
+}
+
+// getBuf returns a pooled scratch buffer with length 0.
+func (c *Codecs) getBuf() *[]byte {
+	if p, ok := c.bufs.Get().(*[]byte); ok {
+		*p = (*p)[:0]
+		return p
+	}
+	b := make([]byte, 0, 64<<10)
+	return &b
+}
+
+// putBuf returns a scratch buffer to the pool unless it grew too large.
+func (c *Codecs) putBuf(p *[]byte) {
+	if cap(*p) <= maxPooledBuf {
+		c.bufs.Put(p)
+	}
+}
+
+// readAllCapped reads r to EOF, appending to dst, and fails with ErrCorrupt
+// once more than limit bytes came out.
+func readAllCapped(r io.Reader, dst []byte, limit int) ([]byte, error) {
+	start := len(dst)
+	for {
+		if len(dst) == cap(dst) {
+			dst = grow(dst, min(max(len(dst)-start, 4<<10), 1<<20))
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if len(dst)-start > limit {
+			return dst, fmt.Errorf("%w: decompressed size over the %d byte cap", ErrCorrupt, limit)
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
+// appendWriter is an io.Writer that appends to a byte slice.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (c *Codecs) gunzip(src, dst []byte) ([]byte, error) {
+	br := bytes.NewReader(src)
+	zr, _ := c.gzr.Get().(*gzip.Reader)
+	if zr == nil {
+		zr = new(gzip.Reader)
+	}
+	defer c.gzr.Put(zr)
+	if err := zr.Reset(br); err != nil {
+		return dst, err
+	}
+	return readAllCapped(zr, dst, c.maxOut)
+}
+
+func (c *Codecs) gzip(src, dst []byte) ([]byte, error) {
+	w := &appendWriter{b: dst}
+	zw, _ := c.gzw.Get().(*gzip.Writer)
+	if zw == nil {
+		zw = gzip.NewWriter(w)
+	} else {
+		zw.Reset(w)
+	}
+	defer c.gzw.Put(zw)
+	if _, err := zw.Write(src); err != nil {
+		return dst, fmt.Errorf("gzip: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return dst, fmt.Errorf("gzip: %w", err)
+	}
+	return w.b, nil
+}
+
+func (c *Codecs) unlz4(src, dst []byte) ([]byte, error) {
+	zr, _ := c.lz4r.Get().(*lz4.Reader)
+	if zr == nil {
+		zr = lz4.NewReader(nil)
+	}
+	defer c.lz4r.Put(zr)
+	zr.Reset(bytes.NewReader(src))
+	return readAllCapped(zr, dst, c.maxOut)
+}
+
+func (c *Codecs) lz4(src, dst []byte) ([]byte, error) {
+	w := &appendWriter{b: dst}
+	zw, _ := c.lz4w.Get().(*lz4.Writer)
+	if zw == nil {
+		zw = lz4.NewWriter(w)
+		if err := zw.Apply(lz4.BlockSizeOption(lz4.Block64Kb)); err != nil {
+			return dst, fmt.Errorf("lz4: %w", err)
+		}
+	} else {
+		zw.Reset(w)
+	}
+	defer c.lz4w.Put(zw)
+	if _, err := zw.Write(src); err != nil {
+		return dst, fmt.Errorf("lz4: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return dst, fmt.Errorf("lz4: %w", err)
+	}
+	return w.b, nil
+}
+
+// unsnappy decodes a raw snappy block or a xerial framed stream.
+func (c *Codecs) unsnappy(src, dst []byte) ([]byte, error) {
+	if len(src) >= xerialHeaderSize && bytes.Equal(src[:len(xerialMagic)], xerialMagic) {
+		return c.unxerial(src[xerialHeaderSize:], dst, len(dst))
+	}
+	return c.snappyBlock(src, dst, len(dst))
+}
+
+// snappyBlock appends one raw snappy block, keeping the total appended since
+// start under the cap.
+func (c *Codecs) snappyBlock(block, dst []byte, start int) ([]byte, error) {
+	n, err := s2.DecodedLen(block)
+	if err != nil {
+		return dst, err
+	}
+	if len(dst)-start+n > c.maxOut {
+		return dst, fmt.Errorf("%w: decompressed size over the %d byte cap", ErrCorrupt, c.maxOut)
+	}
+	dst = grow(dst, n)
+	out, err := s2.Decode(dst[len(dst):len(dst)+n], block)
+	if err != nil {
+		return dst, err
+	}
+	return dst[:len(dst)+len(out)], nil
+}
+
+// unxerial decodes the chunks that follow a xerial header.
+func (c *Codecs) unxerial(src, dst []byte, start int) ([]byte, error) {
+	for len(src) > 0 {
+		if len(src) < 4 {
+			return dst, errors.New("xerial: truncated chunk length")
+		}
+		n := binary.BigEndian.Uint32(src)
+		src = src[4:]
+		if uint64(n) > uint64(len(src)) {
+			return dst, errors.New("xerial: truncated chunk")
+		}
+		var err error
+		if dst, err = c.snappyBlock(src[:n], dst, start); err != nil {
+			return dst, err
+		}
+		src = src[n:]
+	}
+	return dst, nil
+}
+
+func (c *Codecs) zstdDecoder() (*zstd.Decoder, error) {
+	c.zdecOnce.Do(func() {
+		c.zdec, c.zdecErr = zstd.NewReader(nil,
+			zstd.WithDecoderMaxMemory(uint64(c.maxOut)),
+			zstd.WithDecoderConcurrency(0))
+	})
+	return c.zdec, c.zdecErr
+}
+
+func (c *Codecs) zstdEncoder() (*zstd.Encoder, error) {
+	c.zencOnce.Do(func() {
+		c.zenc, c.zencErr = zstd.NewWriter(nil,
+			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithWindowSize(64<<10),
+			zstd.WithZeroFrames(true))
+	})
+	return c.zenc, c.zencErr
+}
+
+func (c *Codecs) unzstd(src, dst []byte) ([]byte, error) {
+	dec, err := c.zstdDecoder()
+	if err != nil {
+		return dst, err
+	}
+	start := len(dst)
+	out, err := dec.DecodeAll(src, dst)
+	if err != nil {
+		return dst, err
+	}
+	if len(out)-start > c.maxOut {
+		return dst, fmt.Errorf("%w: decompressed size over the %d byte cap", ErrCorrupt, c.maxOut)
+	}
+	return out, nil
+}

@@ -1,0 +1,232 @@
+package record
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// noTimestamp is Kafka's RecordBatch.NO_TIMESTAMP.
+const noTimestamp = -1
+
+// ValidateOptions are the topic's settings and the broker's clock for
+// ValidateProduce.
+type ValidateOptions struct {
+	// MaxBatchBytes is max.message.bytes: a batch (header included) larger
+	// than this fails with ErrTooLarge. <= 0: no limit.
+	MaxBatchBytes int
+	// Now is the broker's time in milliseconds.
+	Now int64
+	// TimestampBeforeMaxMs and TimestampAfterMaxMs are
+	// message.timestamp.before.max.ms and message.timestamp.after.max.ms;
+	// they apply to CreateTime topics only.
+	TimestampBeforeMaxMs, TimestampAfterMaxMs int64
+	// LogAppendTime is message.timestamp.type=LogAppendTime: record
+	// timestamps are not checked (the broker overwrites them).
+	LogAppendTime bool
+	// RequireKeys is set for compacted topics: every record needs a key.
+	RequireKeys bool
+	// Codecs decompresses compressed batches; required for them.
+	Codecs *Codecs
+}
+
+// ValidateResult describes a batch that passed validation.
+type ValidateResult struct {
+	Header Header
+	// MaxTimestamp is the largest record timestamp (CreateTime topics; -1
+	// if no record has one), or Now for LogAppendTime topics.
+	MaxTimestamp int64
+	// MaxTimestampDelta is the offset delta of the first record carrying
+	// MaxTimestamp (-1 if none; 0 for LogAppendTime topics).
+	MaxTimestampDelta int32
+	// RewriteMaxTimestamp is set, for a CreateTime topic, when the header's
+	// maxTimestamp or timestamp type disagrees with the records. Kafka then
+	// rewrites the header: call SetCreateTime(batch, MaxTimestamp) before
+	// appending.
+	RewriteMaxTimestamp bool
+	// UncompressedBytes is the size of the records section after
+	// decompression.
+	UncompressedBytes int
+}
+
+// ValidateProduce checks one partition's records from a Produce request
+// (v3+) the way Apache Kafka does before appending them as leader: exactly
+// one v2 batch, framing, base offset 0, size, CRC, counts, no control batch,
+// a sequence for idempotent batches, then every record (decompressed if
+// need be): structure, offset deltas 0..n-1, keys on compacted topics,
+// timestamps. It does not modify records. Errors wrap the sentinels listed
+// in errors.go; see the table there for the Kafka error code of each.
+func ValidateProduce(records []byte, o ValidateOptions) (ValidateResult, error) {
+	h, err := checkFraming(records)
+	if err != nil {
+		return ValidateResult{Header: h}, err
+	}
+	if err := checkBatch(records, &h, &o); err != nil {
+		return ValidateResult{Header: h}, err
+	}
+	res := ValidateResult{Header: h}
+	if err := checkRecords(records, &o, &res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// checkFraming checks that b is exactly one v2 batch, in Kafka's order.
+func checkFraming(b []byte) (Header, error) {
+	if len(b) < LogOverhead {
+		return Header{}, fmt.Errorf("%w: %d bytes", ErrShort, len(b))
+	}
+	length := int32(binary.BigEndian.Uint32(b[offLength:]))
+	if length < 14 { // Kafka's smallest (v0) record overhead
+		return Header{}, fmt.Errorf("%w: %d", ErrLength, length)
+	}
+	if len(b) <= offMagic {
+		return Header{}, fmt.Errorf("%w: %d bytes", ErrShort, len(b))
+	}
+	if m := int8(b[offMagic]); m < 0 || m > 2 {
+		return Header{}, fmt.Errorf("%w: %d", ErrUnknownMagic, m)
+	} else if m != 2 {
+		return Header{}, fmt.Errorf("%w: got %d", ErrMagic, m)
+	}
+	size := LogOverhead + int64(length)
+	if int64(len(b)) < size {
+		return Header{}, fmt.Errorf("%w: length field says %d bytes, have %d", ErrShort, size, len(b))
+	}
+	if int64(len(b)) > size {
+		return Header{}, fmt.Errorf("%w: %d bytes after the batch", ErrMultipleBatches, int64(len(b))-size)
+	}
+	h, err := ParseHeader(b)
+	if err != nil {
+		return h, err
+	}
+	if h.Codec() > CodecZstd {
+		return h, fmt.Errorf("%w: %d", ErrCompression, h.Codec())
+	}
+	return h, nil
+}
+
+// checkBatch applies Kafka's batch-level checks (UnifiedLog's
+// analyzeAndValidateRecords, then LogValidator's validateBatch).
+func checkBatch(b []byte, h *Header, o *ValidateOptions) error {
+	if h.BaseOffset != 0 {
+		return fmt.Errorf("%w: it is %d", ErrBaseOffset, h.BaseOffset)
+	}
+	if o.MaxBatchBytes > 0 && h.Size() > o.MaxBatchBytes {
+		return fmt.Errorf("%w: the batch is %d bytes, the maximum is %d", ErrTooLarge, h.Size(), o.MaxBatchBytes)
+	}
+	if err := CheckCRC(b); err != nil {
+		return err
+	}
+	if int64(h.LastOffsetDelta)+1 <= 0 {
+		return fmt.Errorf("%w: invalid offset range, lastOffsetDelta %d", ErrNoRecords, h.LastOffsetDelta)
+	}
+	if h.NumRecords <= 0 {
+		return fmt.Errorf("%w: record count %d", ErrNoRecords, h.NumRecords)
+	}
+	if int64(h.LastOffsetDelta)+1 != int64(h.NumRecords) {
+		return fmt.Errorf("%w: lastOffsetDelta %d, record count %d", ErrRecordCount, h.LastOffsetDelta, h.NumRecords)
+	}
+	if h.IsControl() {
+		return ErrControl
+	}
+	if h.HasProducerID() && h.BaseSequence < 0 {
+		return fmt.Errorf("%w: producer id %d, base sequence %d", ErrSequence, h.ProducerID, h.BaseSequence)
+	}
+	return nil
+}
+
+// checkRecords decompresses the records when needed and scans them.
+func checkRecords(b []byte, o *ValidateOptions, res *ValidateResult) error {
+	h := &res.Header
+	section := b[HeaderSize:]
+	if h.Codec() != CodecNone {
+		if o.Codecs == nil {
+			return fmt.Errorf("%w: no codecs to decompress %s", ErrCompression, codecName(h.Codec()))
+		}
+		buf := o.Codecs.getBuf()
+		defer o.Codecs.putBuf(buf)
+		var err error
+		if *buf, err = o.Codecs.Decompress(h.Codec(), section, *buf); err != nil {
+			return err
+		}
+		section = *buf
+	}
+	res.UncompressedBytes = len(section)
+	s := scanner{o: o, h: h, maxTs: noTimestamp, maxDelta: -1}
+	if err := s.scan(section); err != nil {
+		return err
+	}
+	res.MaxTimestamp, res.MaxTimestampDelta = s.maxTs, s.maxDelta
+	if o.LogAppendTime {
+		res.MaxTimestamp, res.MaxTimestampDelta = o.Now, 0
+	} else {
+		res.RewriteMaxTimestamp = h.LogAppendTime() || h.MaxTimestamp != s.maxTs
+	}
+	return nil
+}
+
+// scanner walks a records section in place, checking each record.
+type scanner struct {
+	o        *ValidateOptions
+	h        *Header
+	maxTs    int64
+	maxDelta int32
+	errs     *RecordsError // nil until a record is rejected
+}
+
+// scan checks every record of section; record-level rejections are
+// collected and returned together as a *RecordsError.
+func (s *scanner) scan(section []byte) error {
+	var v recordView
+	n := s.h.NumRecords
+	for i := range n {
+		size, err := parseRecord(section, &v)
+		if err != nil {
+			return fmt.Errorf("record %d of %d: %w", i, n, err)
+		}
+		section = section[size:]
+		if v.offsetDelta != i {
+			return fmt.Errorf("%w: record %d has offset delta %d", ErrInvalidDelta, i, v.offsetDelta)
+		}
+		s.check(i, &v)
+	}
+	if len(section) != 0 {
+		return corruptf("%d bytes after the last of %d records", len(section), n)
+	}
+	if s.errs != nil {
+		return s.errs
+	}
+	return nil
+}
+
+// check applies the key and timestamp rules to record i and tracks the
+// max timestamp.
+func (s *scanner) check(i int32, v *recordView) {
+	ts := s.h.FirstTimestamp + v.timestampDelta
+	if s.h.LogAppendTime() { // Kafka reads such a record's timestamp from the header
+		ts = s.h.MaxTimestamp
+	}
+	if ts > s.maxTs {
+		s.maxTs, s.maxDelta = ts, i
+	}
+	if s.o.RequireKeys && v.key == nil {
+		s.reject(ErrNoKey, i, "Compacted topic cannot accept message without key")
+		return
+	}
+	if !s.o.LogAppendTime && ts != noTimestamp {
+		if d := s.o.Now - ts; d > s.o.TimestampBeforeMaxMs || -d > s.o.TimestampAfterMaxMs {
+			s.reject(ErrInvalidTimestamp, i, fmt.Sprintf("Timestamp %d of message with offset %d is out of range. "+
+				"The timestamp should be within [%d, %d]", ts, i,
+				s.o.Now-s.o.TimestampBeforeMaxMs, s.o.Now+s.o.TimestampAfterMaxMs))
+		}
+	} else if s.h.LogAppendTime() {
+		s.reject(ErrInvalidTimestamp, i, "Producer should not set timestamp type to LogAppendTime")
+	}
+}
+
+// reject records a record-level error.
+func (s *scanner) reject(err error, i int32, msg string) {
+	if s.errs == nil {
+		s.errs = &RecordsError{}
+	}
+	s.errs.add(err, i, msg)
+}
