@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// phaseGrace is how long past its deadline a phase may take to drain (flush
+// the producer, stop the consumer) before it is cancelled.
+const phaseGrace = 2 * time.Minute
+
+// run builds and benchmarks every broker kind in turn, logging progress.
+func run(ctx context.Context, cfg *config, progress io.Writer) (*report, error) {
+	tmp, err := os.MkdirTemp("", "vbench-")
+	if err != nil {
+		return nil, fmt.Errorf("creating temp dir: %w", err)
+	}
+	if cfg.keep {
+		fmt.Fprintln(progress, "vbench: keeping", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	rep := newReport(cfg)
+	kinds := map[string]*kind{}
+	for i, name := range cfg.brokers {
+		label := rep.Brokers[i]
+		k, err := buildKind(ctx, cfg, kinds, name, tmp, progress)
+		for _, s := range sessions(cfg) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if err != nil {
+				failSession(rep, cfg, label, s, err)
+				continue
+			}
+			runSession(ctx, cfg, k, label, s, tmp, rep, progress)
+		}
+	}
+	rep.finish()
+	return rep, nil
+}
+
+// buildKind builds each broker kind once.
+func buildKind(ctx context.Context, cfg *config, kinds map[string]*kind, name, tmp string, progress io.Writer) (*kind, error) {
+	if k, ok := kinds[name]; ok {
+		return k, nil
+	}
+	k, err := kindByName(name, cfg.bins[name])
+	if err != nil {
+		return nil, err
+	}
+	kinds[name] = k
+	fmt.Fprintf(progress, "vbench: building %s\n", k.pkg)
+	if err := k.build(ctx, cfg.root, tmp); err != nil {
+		k.bin = ""
+		delete(kinds, name)
+		return nil, err
+	}
+	return k, nil
+}
+
+// selectedPhases is the part of s that -only lets run.
+func selectedPhases(cfg *config, s session) []phase {
+	var out []phase
+	for _, p := range s.phases {
+		if cfg.selected(p.name) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// failSession records err as the outcome of every selected phase of s.
+func failSession(rep *report, cfg *config, label string, s session, err error) {
+	for _, p := range selectedPhases(cfg, s) {
+		rep.add(s.name, p, phaseResult{Broker: label, Phase: p.name, Error: err.Error()})
+	}
+}
+
+// runSession starts a broker for s, runs its selected phases and stops it.
+func runSession(ctx context.Context, cfg *config, k *kind, label string, s session, tmp string, rep *report, progress io.Writer) {
+	phases := selectedPhases(cfg, s)
+	if len(phases) == 0 {
+		return
+	}
+	dir, err := os.MkdirTemp(tmp, label+"-"+s.name+"-")
+	if err != nil {
+		failSession(rep, cfg, label, s, err)
+		return
+	}
+	if !cfg.keep {
+		defer os.RemoveAll(dir)
+	}
+	fmt.Fprintf(progress, "vbench: [%s] starting broker for %q scenarios in %s\n", label, s.name, dir)
+	b, startup, err := startBroker(ctx, k, dir, s.set)
+	if err != nil {
+		failSession(rep, cfg, label, s, err)
+		return
+	}
+	defer b.kill()
+	e := &env{cfg: cfg, b: b, startup: startup, topics: map[string]int64{}}
+	for _, p := range phases {
+		r := runPhase(ctx, e, label, p)
+		rep.add(s.name, p, r)
+		fmt.Fprintf(progress, "vbench: [%s] %s\n", label, r.summary())
+	}
+	if _, err := b.stop(time.Minute); err != nil {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("%s, %s scenarios: stopping broker: %v", label, s.name, err))
+	}
+}
+
+// startBroker starts a broker in dir and waits until Metadata answers.
+func startBroker(ctx context.Context, k *kind, dir string, set settings) (*broker, time.Duration, error) {
+	b, err := newBroker(k, dir, set)
+	if err != nil {
+		return nil, 0, err
+	}
+	t0 := time.Now()
+	if err := b.start(); err != nil {
+		return nil, 0, err
+	}
+	if err := waitReady(ctx, b, "", 0, time.Minute); err != nil {
+		b.kill()
+		return nil, 0, err
+	}
+	return b, time.Since(t0), nil
+}
+
+// runPhase runs p with its deadline, cancelling it if the broker dies
+// (except across the restart phase's deliberate stop).
+func runPhase(ctx context.Context, e *env, label string, p phase) phaseResult {
+	r := phaseResult{Broker: label, Phase: p.name}
+	if err := e.b.exitedErr(); err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	t0 := time.Now()
+	e.deadline = t0.Add(e.cfg.phaseTimeout)
+	pctx, cancel := context.WithDeadline(ctx, e.deadline.Add(phaseGrace))
+	defer cancel()
+	if p.name != "restart" {
+		go cancelOnExit(pctx, cancel, e.b.exited)
+	}
+	e.ctx, e.notes = pctx, nil
+	metrics, err := p.run(e)
+	r.Took = time.Since(t0).Seconds()
+	r.Metrics, r.Notes = metrics, e.notes
+	if err != nil {
+		if dead := e.b.exitedErr(); dead != nil {
+			err = fmt.Errorf("%w (%v)", err, dead)
+		}
+		r.Error = err.Error()
+	}
+	return r
+}
+
+// cancelOnExit cancels a phase whose broker process has exited.
+func cancelOnExit(ctx context.Context, cancel context.CancelFunc, exited <-chan struct{}) {
+	select {
+	case <-exited:
+		cancel()
+	case <-ctx.Done():
+	}
+}
+
+// summary is the one-line progress report of a phase.
+func (r phaseResult) summary() string {
+	if r.Error != "" {
+		return fmt.Sprintf("%s: ERROR %s", r.Phase, firstLine(r.Error))
+	}
+	parts := make([]string, 0, len(r.Metrics))
+	for _, m := range r.Metrics {
+		parts = append(parts, fmt.Sprintf("%s %s %s", m.Name, formatNum(m.Value), m.Unit))
+	}
+	return fmt.Sprintf("%s (%.1fs): %s", r.Phase, r.Took, strings.Join(parts, ", "))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
