@@ -42,9 +42,9 @@ var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 type Codecs struct {
 	maxOut int // cap on one decompressed payload
 
-	gzr  sync.Pool // *gzip.Reader
+	gzr  sync.Pool // *gzipReader
 	gzw  sync.Pool // *gzip.Writer
-	lz4r sync.Pool // *lz4.Reader
+	lz4r sync.Pool // *lz4Reader
 	lz4w sync.Pool // *lz4.Writer
 	bufs sync.Pool // *[]byte scratch buffers
 
@@ -127,7 +127,7 @@ func (c *Codecs) Compress(codec int, src, dst []byte) ([]byte, error) {
 	case CodecGzip:
 		return c.gzip(src, dst)
 	case CodecSnappy:
-		return s2.EncodeSnappy(grow(dst, s2.MaxEncodedLen(len(src))), src), nil
+		return c.snappy(src, dst)
 	case CodecLZ4:
 		return c.lz4(src, dst)
 	case CodecZstd:
@@ -214,17 +214,31 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// gzipReader and lz4Reader pool a decoder with the reader that feeds it.
+type gzipReader struct {
+	src bytes.Reader
+	zr  gzip.Reader
+}
+
+type lz4Reader struct {
+	src bytes.Reader
+	zr  *lz4.Reader
+}
+
 func (c *Codecs) gunzip(src, dst []byte) ([]byte, error) {
-	br := bytes.NewReader(src)
-	zr, _ := c.gzr.Get().(*gzip.Reader)
-	if zr == nil {
-		zr = new(gzip.Reader)
+	r, _ := c.gzr.Get().(*gzipReader)
+	if r == nil {
+		r = new(gzipReader)
 	}
-	defer c.gzr.Put(zr)
-	if err := zr.Reset(br); err != nil {
+	defer func() {
+		r.src.Reset(nil)
+		c.gzr.Put(r)
+	}()
+	r.src.Reset(src)
+	if err := r.zr.Reset(&r.src); err != nil {
 		return dst, err
 	}
-	return readAllCapped(zr, dst, c.maxOut)
+	return readAllCapped(&r.zr, dst, c.maxOut)
 }
 
 func (c *Codecs) gzip(src, dst []byte) ([]byte, error) {
@@ -246,13 +260,17 @@ func (c *Codecs) gzip(src, dst []byte) ([]byte, error) {
 }
 
 func (c *Codecs) unlz4(src, dst []byte) ([]byte, error) {
-	zr, _ := c.lz4r.Get().(*lz4.Reader)
-	if zr == nil {
-		zr = lz4.NewReader(nil)
+	r, _ := c.lz4r.Get().(*lz4Reader)
+	if r == nil {
+		r = &lz4Reader{zr: lz4.NewReader(nil)}
 	}
-	defer c.lz4r.Put(zr)
-	zr.Reset(bytes.NewReader(src))
-	return readAllCapped(zr, dst, c.maxOut)
+	defer func() {
+		r.src.Reset(nil)
+		c.lz4r.Put(r)
+	}()
+	r.src.Reset(src)
+	r.zr.Reset(&r.src)
+	return readAllCapped(r.zr, dst, c.maxOut)
 }
 
 func (c *Codecs) lz4(src, dst []byte) ([]byte, error) {
@@ -274,6 +292,17 @@ func (c *Codecs) lz4(src, dst []byte) ([]byte, error) {
 		return dst, fmt.Errorf("lz4: %w", err)
 	}
 	return w.b, nil
+}
+
+// snappy appends src as one raw snappy block.
+func (c *Codecs) snappy(src, dst []byte) ([]byte, error) {
+	n := s2.MaxEncodedLen(len(src))
+	if n < 0 {
+		return dst, fmt.Errorf("snappy: %d bytes is too large for one block", len(src))
+	}
+	dst = grow(dst, n)
+	out := s2.EncodeSnappy(dst[len(dst):cap(dst)], src) // writes from the start of its dst
+	return dst[:len(dst)+len(out)], nil
 }
 
 // unsnappy decodes a raw snappy block or a xerial framed stream.

@@ -94,6 +94,9 @@ func checkFraming(b []byte) (Header, error) {
 	if int64(len(b)) > size {
 		return Header{}, fmt.Errorf("%w: %d bytes after the batch", ErrMultipleBatches, int64(len(b))-size)
 	}
+	if length < HeaderSize-LogOverhead {
+		return Header{}, fmt.Errorf("%w: %d is shorter than a v2 header", ErrLength, length)
+	}
 	h, err := ParseHeader(b)
 	if err != nil {
 		return h, err
@@ -151,7 +154,7 @@ func checkRecords(b []byte, o *ValidateOptions, res *ValidateResult) error {
 		section = *buf
 	}
 	res.UncompressedBytes = len(section)
-	s := scanner{o: o, h: h, maxTs: noTimestamp, maxDelta: -1}
+	s := newScanner(h, o)
 	if err := s.scan(section); err != nil {
 		return err
 	}
@@ -164,24 +167,43 @@ func checkRecords(b []byte, o *ValidateOptions, res *ValidateResult) error {
 	return nil
 }
 
-// scanner walks a records section in place, checking each record.
+// scanner walks a records section in place, checking each record. It
+// holds copies, not pointers, so that nothing it is built from escapes with
+// the error it may return.
 type scanner struct {
-	o        *ValidateOptions
-	h        *Header
+	n           int32 // record count
+	first       int64 // batch firstTimestamp
+	headerTs    int64 // the header's maxTimestamp
+	batchLAT    bool  // the batch is typed LogAppendTime
+	topicLAT    bool  // the topic is LogAppendTime
+	requireKeys bool
+	now         int64
+	before      int64
+	after       int64
+
 	maxTs    int64
 	maxDelta int32
 	errs     *RecordsError // nil until a record is rejected
+}
+
+// newScanner returns a scanner for the batch h under o.
+func newScanner(h *Header, o *ValidateOptions) scanner {
+	return scanner{
+		n: h.NumRecords, first: h.FirstTimestamp, headerTs: h.MaxTimestamp, batchLAT: h.LogAppendTime(),
+		topicLAT: o.LogAppendTime, requireKeys: o.RequireKeys,
+		now: o.Now, before: o.TimestampBeforeMaxMs, after: o.TimestampAfterMaxMs,
+		maxTs: noTimestamp, maxDelta: -1,
+	}
 }
 
 // scan checks every record of section; record-level rejections are
 // collected and returned together as a *RecordsError.
 func (s *scanner) scan(section []byte) error {
 	var v recordView
-	n := s.h.NumRecords
-	for i := range n {
+	for i := range s.n {
 		size, err := parseRecord(section, &v)
 		if err != nil {
-			return fmt.Errorf("record %d of %d: %w", i, n, err)
+			return fmt.Errorf("record %d of %d: %w", i, s.n, err)
 		}
 		section = section[size:]
 		if v.offsetDelta != i {
@@ -190,7 +212,7 @@ func (s *scanner) scan(section []byte) error {
 		s.check(i, &v)
 	}
 	if len(section) != 0 {
-		return corruptf("%d bytes after the last of %d records", len(section), n)
+		return corruptf("%d bytes after the last of %d records", len(section), s.n)
 	}
 	if s.errs != nil {
 		return s.errs
@@ -201,24 +223,23 @@ func (s *scanner) scan(section []byte) error {
 // check applies the key and timestamp rules to record i and tracks the
 // max timestamp.
 func (s *scanner) check(i int32, v *recordView) {
-	ts := s.h.FirstTimestamp + v.timestampDelta
-	if s.h.LogAppendTime() { // Kafka reads such a record's timestamp from the header
-		ts = s.h.MaxTimestamp
+	ts := s.first + v.timestampDelta
+	if s.batchLAT { // Kafka reads such a record's timestamp from the header
+		ts = s.headerTs
 	}
 	if ts > s.maxTs {
 		s.maxTs, s.maxDelta = ts, i
 	}
-	if s.o.RequireKeys && v.key == nil {
+	if s.requireKeys && v.key == nil {
 		s.reject(ErrNoKey, i, "Compacted topic cannot accept message without key")
 		return
 	}
-	if !s.o.LogAppendTime && ts != noTimestamp {
-		if d := s.o.Now - ts; d > s.o.TimestampBeforeMaxMs || -d > s.o.TimestampAfterMaxMs {
+	if !s.topicLAT && ts != noTimestamp {
+		if d := s.now - ts; d > s.before || -d > s.after {
 			s.reject(ErrInvalidTimestamp, i, fmt.Sprintf("Timestamp %d of message with offset %d is out of range. "+
-				"The timestamp should be within [%d, %d]", ts, i,
-				s.o.Now-s.o.TimestampBeforeMaxMs, s.o.Now+s.o.TimestampAfterMaxMs))
+				"The timestamp should be within [%d, %d]", ts, i, s.now-s.before, s.now+s.after))
 		}
-	} else if s.h.LogAppendTime() {
+	} else if s.batchLAT {
 		s.reject(ErrInvalidTimestamp, i, "Producer should not set timestamp type to LogAppendTime")
 	}
 }
