@@ -24,8 +24,9 @@ import (
 // afterwards vanishes, a rename not followed by SyncDir is undone, and a
 // removed file comes back.
 //
-// Directories themselves are durable as soon as MkdirAll returns (a
-// simplification: only file entries are tracked).
+// Directories themselves are durable as soon as MkdirAll returns, and
+// RemoveAll is durable at once, files included (a simplification: only
+// file entries within a directory are tracked).
 type Mem struct {
 	mu      sync.Mutex
 	files   map[string]*memInode // current names
@@ -161,6 +162,11 @@ func (m *Mem) RemoveAll(path string) error {
 	for name := range m.files {
 		if name == path || isUnder(name, path) {
 			delete(m.files, name)
+		}
+	}
+	for name := range m.durable {
+		if isUnder(name, path) {
+			delete(m.durable, name)
 		}
 	}
 	for d := range m.dirs {

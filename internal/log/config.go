@@ -1,0 +1,84 @@
+package log
+
+import (
+	"log/slog"
+	"math"
+	"sync/atomic"
+
+	"github.com/vltava/vltava/internal/clock"
+	"github.com/vltava/vltava/internal/vfs"
+)
+
+// Config holds a partition's topic-level settings, already resolved from
+// broker defaults by the caller. Zero or negative values where Kafka has no
+// "disabled" meaning fall back to Kafka's defaults (see withDefaults).
+type Config struct {
+	SegmentBytes                  int64 // segment.bytes
+	SegmentMs                     int64 // segment.ms: roll when the active segment is older than this
+	SegmentIndexBytes             int64 // segment.index.bytes: roll when the index would be full
+	IndexIntervalBytes            int64 // index.interval.bytes: sparse index spacing
+	RetentionMs                   int64 // retention.ms, -1 = forever
+	RetentionBytes                int64 // retention.bytes, -1 = unlimited
+	FlushMessages                 int64 // flush.messages: fsync once this many messages are unflushed
+	FlushMs                       int64 // flush.ms
+	MessageTimestampLogAppendTime bool  // message.timestamp.type=LogAppendTime
+}
+
+// DefaultConfig returns Kafka's topic defaults.
+func DefaultConfig() Config {
+	return Config{
+		SegmentBytes:       1 << 30,
+		SegmentMs:          7 * 24 * 3600 * 1000,
+		SegmentIndexBytes:  10 << 20,
+		IndexIntervalBytes: 4096,
+		RetentionMs:        7 * 24 * 3600 * 1000,
+		RetentionBytes:     -1,
+		FlushMessages:      math.MaxInt64,
+		FlushMs:            math.MaxInt64,
+	}
+}
+
+// withDefaults replaces values that cannot be meant literally by Kafka's
+// defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.SegmentBytes <= 0 {
+		c.SegmentBytes = d.SegmentBytes
+	}
+	if c.SegmentMs <= 0 {
+		c.SegmentMs = d.SegmentMs
+	}
+	if c.SegmentIndexBytes < indexEntrySize+timeEntrySize {
+		c.SegmentIndexBytes = d.SegmentIndexBytes
+	}
+	if c.IndexIntervalBytes < 0 {
+		c.IndexIntervalBytes = d.IndexIntervalBytes
+	}
+	if c.FlushMessages <= 0 {
+		c.FlushMessages = d.FlushMessages
+	}
+	if c.FlushMs <= 0 {
+		c.FlushMs = d.FlushMs
+	}
+	return c
+}
+
+// Options configure Open.
+type Options struct {
+	FS        vfs.FS
+	Dir       string // the partition directory, <data dir>/<topic>-<partition>
+	Config    Config
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	Topic     string
+	Partition int32
+
+	// DirFailed, if set, is shared by every log of one data directory: a
+	// log sets it on an I/O error and refuses appends once it is set.
+	DirFailed *atomic.Bool
+	// Decompress, if set, decompresses a compressed batch's records (codec
+	// as in record.Codec*), so that OffsetForTimestamp and MaxTimestamp can
+	// find the exact record inside compressed batches; without it they
+	// answer with the batch's base offset for those.
+	Decompress func(codec int, data []byte) ([]byte, error)
+}
