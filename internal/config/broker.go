@@ -2,6 +2,7 @@ package config
 
 import (
 	"maps"
+	"slices"
 	"sort"
 )
 
@@ -378,11 +379,4 @@ func (b *Broker) checkCross(v values) error {
 }
 
 // HasRole reports whether process.roles includes role.
-func (b *Broker) HasRole(role string) bool {
-	for _, r := range b.ProcessRoles {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
+func (b *Broker) HasRole(role string) bool { return slices.Contains(b.ProcessRoles, role) }

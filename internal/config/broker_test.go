@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func mustBroker(t *testing.T, props map[string]string) *Broker {
@@ -485,5 +487,36 @@ func TestFormatDouble(t *testing.T) {
 		if got := formatDouble(tt.f); got != tt.want {
 			t.Errorf("formatDouble(%v) = %q, want %q", tt.f, got, tt.want)
 		}
+	}
+}
+
+func TestTypes(t *testing.T) {
+	tests := []struct {
+		t    Type
+		name string
+		kt   kmsg.ConfigType
+	}{
+		{Boolean, "BOOLEAN", kmsg.ConfigTypeBoolean}, {Int, "INT", kmsg.ConfigTypeInt}, {Long, "LONG", kmsg.ConfigTypeLong},
+		{Double, "DOUBLE", kmsg.ConfigTypeDouble}, {String, "STRING", kmsg.ConfigTypeString}, {List, "LIST", kmsg.ConfigTypeList},
+		{Password, "PASSWORD", kmsg.ConfigTypePassword}, {Short, "SHORT", kmsg.ConfigTypeShort}, {Type(0), "UNKNOWN", kmsg.ConfigTypeUnknown},
+	}
+	for _, tt := range tests {
+		if tt.t.String() != tt.name || tt.t.ConfigType() != tt.kt {
+			t.Errorf("Type %d: %s %v, want %s %v", tt.t, tt.t.String(), tt.t.ConfigType(), tt.name, tt.kt)
+		}
+	}
+}
+
+func TestControllerOnlyAndQuorum(t *testing.T) {
+	b := mustBroker(t, map[string]string{
+		"process.roles": "controller", "listeners": "CONTROLLER://:9093", "controller.listener.names": "CONTROLLER",
+		"controller.quorum.voters": "1@localhost:9093, 2@[::1]:9094", "controller.quorum.bootstrap.servers": "localhost:9093",
+		"vltava.admin.listener": ":8080",
+	})
+	if b.HasRole("broker") || !b.HasRole("controller") || len(b.AdvertisedListeners) != 0 {
+		t.Fatalf("roles %v, advertised %v", b.ProcessRoles, b.AdvertisedListeners)
+	}
+	if !slices.Equal(b.ControllerQuorumVoters, []string{"1@localhost:9093", "2@[::1]:9094"}) || b.AdminListener != ":8080" {
+		t.Fatalf("voters %q, admin %q", b.ControllerQuorumVoters, b.AdminListener)
 	}
 }
