@@ -324,7 +324,13 @@ func (c *consumer) revoked(_ context.Context, _ *kgo.Client, parts map[string][]
 
 // run polls and prints until done, then commits in group mode.
 func (c *consumer) run(ctx context.Context, timeout time.Duration) error {
-	err := c.poll(ctx)
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	if !c.flags.follow {
+		// A group assignment can leave nothing to read while a poll waits.
+		c.progress.setOnDone(stopPolling)
+	}
+	err := c.poll(pollCtx)
 	if ferr := c.printer.flush(); err == nil {
 		err = ferr
 	}
@@ -425,11 +431,27 @@ type progress struct {
 	mu      sync.Mutex
 	end     map[int32]int64
 	pending map[int32]bool
-	started bool // some partitions have been assigned
+	started bool   // some partitions have been assigned
+	onDone  func() // called when every tracked partition is done
 }
 
 func newProgress(end map[int32]int64) *progress {
 	return &progress{end: end, pending: map[int32]bool{}}
+}
+
+// setOnDone sets what to call once every tracked partition is done.
+func (p *progress) setOnDone(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onDone = fn
+}
+
+// checkDoneLocked calls onDone if everything has been read.
+// Lock should be held.
+func (p *progress) checkDoneLocked() {
+	if p.started && len(p.pending) == 0 && p.onDone != nil {
+		p.onDone()
+	}
 }
 
 // startAll begins tracking partitions from the given start offsets.
@@ -442,6 +464,7 @@ func (p *progress) startAll(start map[int32]int64) {
 			p.pending[part] = true
 		}
 	}
+	p.checkDoneLocked()
 }
 
 // drop stops tracking parts.
@@ -451,6 +474,7 @@ func (p *progress) drop(parts []int32) {
 	for _, part := range parts {
 		delete(p.pending, part)
 	}
+	p.checkDoneLocked()
 }
 
 // seen notes that offset of part has been read.
@@ -459,6 +483,7 @@ func (p *progress) seen(part int32, offset int64) {
 	defer p.mu.Unlock()
 	if offset+1 >= p.end[part] {
 		delete(p.pending, part)
+		p.checkDoneLocked()
 	}
 }
 
