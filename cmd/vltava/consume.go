@@ -28,6 +28,7 @@ type consumeFlags struct {
 	isolation     string
 	group         string
 
+	offsetSet   bool  // --offset was given
 	startMillis int64 // parsed --from-timestamp
 }
 
@@ -50,7 +51,7 @@ func newConsumeCmd() *cobra.Command {
 	f.output = addOutputFlag(cmd, false)
 	fs := cmd.Flags()
 	fs.BoolVar(&f.fromBeginning, "from-beginning", false, "start at the log start offset")
-	fs.Int64Var(&f.offset, "offset", 0, "start at this offset; negative counts back from the end")
+	fs.Int64Var(&f.offset, "offset", 0, "start at this offset; negative counts back from the end (default: the end)")
 	fs.StringVar(&f.fromTimestamp, "from-timestamp", "", "start at the first record at or after this time (RFC 3339 or Unix ms)")
 	fs.Int32SliceVar(&f.partitions, "partition", nil, "consume only these partitions (repeatable or comma-separated)")
 	fs.IntVar(&f.count, "count", 0, "exit after this many records (0: no limit)")
@@ -83,6 +84,7 @@ func (f *consumeFlags) validate(cmd *cobra.Command) error {
 	case *f.output == outputJSON && cmd.Flags().Changed("format"):
 		return usageErrorf(cmd, "--format cannot be used with --output json")
 	}
+	f.offsetSet = cmd.Flags().Changed("offset")
 	for _, p := range f.partitions {
 		if p < 0 {
 			return usageErrorf(cmd, "invalid --partition %d", p)
@@ -235,9 +237,9 @@ func (f *consumeFlags) startOffset(logStart, end, atTime int64) int64 {
 			return end
 		}
 		return atTime
-	case f.offset < 0:
+	case f.offsetSet && f.offset < 0:
 		return max(end+f.offset, logStart)
-	case f.offset > 0:
+	case f.offsetSet:
 		return min(max(f.offset, logStart), end)
 	}
 	return end
@@ -251,9 +253,9 @@ func (f *consumeFlags) resetOffset() kgo.Offset {
 		return kgo.NewOffset().AtStart()
 	case f.fromTimestamp != "":
 		return kgo.NewOffset().AfterMilli(f.startMillis)
-	case f.offset < 0:
+	case f.offsetSet && f.offset < 0:
 		return kgo.NewOffset().AtEnd().Relative(f.offset)
-	case f.offset > 0:
+	case f.offsetSet:
 		return kgo.NewOffset().At(f.offset)
 	}
 	return kgo.NewOffset().AtEnd()

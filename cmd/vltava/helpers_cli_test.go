@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -173,4 +175,22 @@ func sortLines(s string) string {
 	lines := strings.SplitAfter(s, "\n")
 	sort.Strings(lines)
 	return strings.Join(lines, "")
+}
+
+// withNode replaces every standalone N in a table or JSON template with the
+// broker's node id, keeping table columns aligned for ids of up to 3 digits.
+func (c *cli) withNode(template string) string {
+	c.t.Helper()
+	brokers, err := c.admin().ListBrokers(context.Background())
+	if err != nil || len(brokers) != 1 {
+		c.t.Fatalf("list brokers: %v %v", brokers, err)
+	}
+	id := strconv.Itoa(int(brokers[0].NodeID))
+	return regexp.MustCompile(`\bN\b( *)`).ReplaceAllStringFunc(template, func(m string) string {
+		pad := len(m) - 1
+		if pad > 0 {
+			pad = max(1, pad-(len(id)-1))
+		}
+		return id + strings.Repeat(" ", pad)
+	})
 }

@@ -146,7 +146,7 @@ func TestConsumeStartPositions(t *testing.T) {
 		{[]string{"--from-beginning"}, "0 1 2 3 4 "},
 		{nil, ""}, // default: the end, so nothing without --follow
 		{[]string{"--offset", "3"}, "3 4 "},
-		{[]string{"--offset", "0"}, ""}, // offset 0 is the flag's default: the end
+		{[]string{"--offset", "0"}, "0 1 2 3 4 "},
 		{[]string{"--offset", "-2"}, "3 4 "},
 		{[]string{"--offset", "-100"}, "0 1 2 3 4 "},
 		{[]string{"--offset", "99"}, ""},

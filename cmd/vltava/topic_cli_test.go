@@ -38,15 +38,15 @@ t2     1           1
 ]
 `)
 	c.ok("a\nb\nc\n", "produce", "t1", "--partition", "1")
-	wantEqual(t, "describe", c.ok("", "topic", "describe", "t1", "t2"), `Topic: t1
+	wantEqual(t, "describe", c.ok("", "topic", "describe", "t1", "t2"), c.withNode(`Topic: t1
 ID: `+c.topicID("t1")+`
 Partitions: 3
 Replication factor: 1
 Configs: cleanup.policy=compact, retention.ms=60000
 PARTITION  LEADER  EPOCH  REPLICAS  ISR  LOG-START  LOG-END
-0          0       0      0         0    0          0
-1          0       0      0         0    0          3
-2          0       0      0         0    0          0
+0          N       0      N         N    0          0
+1          N       0      N         N    0          3
+2          N       0      N         N    0          0
 
 Topic: t2
 ID: `+c.topicID("t2")+`
@@ -54,11 +54,11 @@ Partitions: 1
 Replication factor: 1
 Configs: (none)
 PARTITION  LEADER  EPOCH  REPLICAS  ISR  LOG-START  LOG-END
-0          0       0      0         0    0          0
-`)
+0          N       0      N         N    0          0
+`))
 	wantEqual(t, "alter", c.ok("", "topic", "alter", "t1", "--partitions", "4", "--config", "retention.ms=120000", "--delete-config", "cleanup.policy"),
 		"Altered topic \"t1\".\n")
-	wantEqual(t, "describe json", c.ok("", "topic", "describe", "t1", "--output", "json"), `[
+	wantEqual(t, "describe json", c.ok("", "topic", "describe", "t1", "--output", "json"), c.withNode(`[
   {
     "topic": "t1",
     "id": "`+c.topicID("t1")+`",
@@ -70,52 +70,52 @@ PARTITION  LEADER  EPOCH  REPLICAS  ISR  LOG-START  LOG-END
     "partitions": [
       {
         "partition": 0,
-        "leader": 0,
+        "leader": N,
         "leader_epoch": 0,
         "replicas": [
-          0
+          N
         ],
         "isr": [
-          0
+          N
         ],
         "log_start_offset": 0,
         "log_end_offset": 0
       },
       {
         "partition": 1,
-        "leader": 0,
+        "leader": N,
         "leader_epoch": 0,
         "replicas": [
-          0
+          N
         ],
         "isr": [
-          0
+          N
         ],
         "log_start_offset": 0,
         "log_end_offset": 3
       },
       {
         "partition": 2,
-        "leader": 0,
+        "leader": N,
         "leader_epoch": 0,
         "replicas": [
-          0
+          N
         ],
         "isr": [
-          0
+          N
         ],
         "log_start_offset": 0,
         "log_end_offset": 0
       },
       {
         "partition": 3,
-        "leader": 0,
+        "leader": N,
         "leader_epoch": 0,
         "replicas": [
-          0
+          N
         ],
         "isr": [
-          0
+          N
         ],
         "log_start_offset": 0,
         "log_end_offset": 0
@@ -123,7 +123,7 @@ PARTITION  LEADER  EPOCH  REPLICAS  ISR  LOG-START  LOG-END
     ]
   }
 ]
-`)
+`))
 	wantEqual(t, "delete", c.ok("", "topic", "delete", "t1", "t2"), "Deleted topic \"t1\".\nDeleted topic \"t2\".\n")
 	wantEqual(t, "list after delete", c.ok("", "topic", "list"), "TOPIC  PARTITIONS  REPLICATION-FACTOR\n")
 	wantEqual(t, "list json after delete", c.ok("", "topic", "list", "--output", "json"), "[]\n")
