@@ -300,4 +300,3 @@ func (r *endRing) lookup(off int64) (pos int64, ok bool) {
 	}
 	return 0, false
 }
-

@@ -359,6 +359,15 @@ func (l *Log) restartAtLocked(offset int64) error {
 	if err := s.create(); err != nil {
 		return err
 	}
+	for _, o := range old {
+		for i, u := range l.unsynced {
+			if u == o {
+				l.unsynced = append(l.unsynced[:i:i], l.unsynced[i+1:]...)
+				o.release()
+				break
+			}
+		}
+	}
 	l.rw.Lock()
 	l.segs = []*segment{s}
 	l.leo, l.logStart = offset, offset

@@ -119,10 +119,9 @@ func (l *Log) deleteFirstLocked(n int) error {
 	l.dirDirty = true
 	for _, s := range gone {
 		l.logger.Info("deleting segment", "base", s.base, "bytes", s.size)
-		if err := s.remove(); err != nil {
+		if err := l.removeSegmentLocked(s); err != nil {
 			return l.failLocked(err)
 		}
-		s.release()
 	}
 	if l.epochs.truncateBefore(l.logStart) {
 		if err := saveEpochs(l.fs, l.dir, &l.epochs); err != nil {
@@ -206,4 +205,20 @@ func (l *Log) listSnapshots() ([]int64, error) {
 		}
 	}
 	return snaps, nil
+}
+
+// removeSegmentLocked deletes a segment that is no longer in the list: it
+// is renamed away now and removed when its last reader is done; a pending
+// fsync of it is dropped. Lock should be held.
+func (l *Log) removeSegmentLocked(s *segment) error {
+	for i, u := range l.unsynced {
+		if u == s {
+			l.unsynced = append(l.unsynced[:i:i], l.unsynced[i+1:]...)
+			s.release()
+			break
+		}
+	}
+	err := s.remove()
+	s.release()
+	return err
 }

@@ -38,7 +38,7 @@ type segment struct {
 	refs atomic.Int32 // the log's own reference plus one per reader
 
 	mu      sync.Mutex
-	file    vfs.File    // opened lazily; read-write for a segment created by this process
+	file    vfs.File     // opened lazily; read-write for a segment created by this process
 	ib      indexBuilder // the indexes; entries never change once visible
 	loaded  bool         // ib holds the indexes
 	removed bool         // files renamed to .deleted: remove them on last release

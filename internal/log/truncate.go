@@ -63,10 +63,9 @@ func (l *Log) truncateSegmentsLocked(offset int64) error {
 	l.ends.reset()
 	l.rw.Unlock()
 	for _, g := range gone {
-		if err := g.remove(); err != nil {
+		if err := l.removeSegmentLocked(g); err != nil {
 			return err
 		}
-		g.release()
 	}
 	return l.reindexActiveLocked()
 }
