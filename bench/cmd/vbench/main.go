@@ -25,6 +25,7 @@ import (
 // config holds the command-line settings.
 type config struct {
 	scale        float64
+	runs         int      // repetitions; each metric reports the median
 	only         []string // phase name substrings; empty runs all
 	brokers      []string // broker kinds in column order; ratios are first/second
 	root         string   // module root, for building the binaries
@@ -74,11 +75,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	cfg := &config{bins: map[string]string{}}
 	fs.Float64Var(&cfg.scale, "scale", 1, "multiply every record count by this (0.1 for a quick smoke run)")
+	fs.IntVar(&cfg.runs, "runs", 1, "run everything this many times and report each metric's median")
 	only := fs.String("only", "", "comma-separated substrings of phase names to run (default all), e.g. produce,restart")
 	brokers := fs.String("brokers", "vltava,kfake", "broker kinds to run, in column order; ratios are first/second")
 	fs.StringVar(&cfg.root, "root", ".", "module root, where ./cmd/vltava and ./bench/cmd/kfakepeer are built from")
 	fs.StringVar(&cfg.out, "out", "", "JSON results file (default ROOT/bench/results/latest.json)")
-	fs.DurationVar(&cfg.phaseTimeout, "phase-timeout", time.Minute, "stop a timed phase after this long and report what it did")
+	fs.DurationVar(&cfg.phaseTimeout, "phase-timeout", 30*time.Second, "stop a timed phase after this long and report what it did")
 	vbin := fs.String("vltava-bin", "", "use this vltava binary instead of building ./cmd/vltava")
 	kbin := fs.String("kfake-bin", "", "use this kfakepeer binary instead of building ./bench/cmd/kfakepeer")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (binaries, data, broker logs)")
@@ -90,6 +92,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if cfg.scale <= 0 {
 		return nil, fmt.Errorf("-scale must be positive, got %v", cfg.scale)
+	}
+	if cfg.runs < 1 {
+		return nil, fmt.Errorf("-runs must be at least 1, got %d", cfg.runs)
 	}
 	cfg.only = splitList(*only)
 	cfg.brokers = splitList(*brokers)

@@ -7,15 +7,16 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // print writes one table per scenario: each broker's value, the ratio of the
 // first broker to the second, and which of the two is ahead.
 func (rep *report) print(w io.Writer) {
-	fmt.Fprintf(w, "vbench: scale %g, %s %s, %d CPUs, %s\n", rep.Scale, rep.Go, rep.Platform, rep.CPUs,
-		rep.Finished.Sub(rep.Started).Round(1e9))
+	fmt.Fprintf(w, "vbench: scale %g, median of %d run(s), %s %s, %d CPUs, took %s\n", rep.Scale, rep.Runs,
+		rep.Go, rep.Platform, rep.CPUs, rep.Finished.Sub(rep.Started).Round(time.Second))
 	if len(rep.Brokers) >= 2 {
-		fmt.Fprintf(w, "ratio = %s / %s; the last column says whether %s is ahead, going by the metric's better direction\n",
+		fmt.Fprintf(w, "ratio = %s / %s; \"better is\" says which direction wins; the last column says whether %s is ahead (2%% tolerance)\n",
 			rep.Brokers[0], rep.Brokers[1], rep.Brokers[0])
 	}
 	for _, t := range rep.Tables {
@@ -32,7 +33,7 @@ func (rep *report) printRows(w io.Writer, t *table) {
 	head := []string{"metric", "unit"}
 	head = append(head, rep.Brokers...)
 	if len(rep.Brokers) >= 2 {
-		head = append(head, "ratio", "better", rep.Brokers[0])
+		head = append(head, "ratio", "better is", rep.Brokers[0]+" is")
 	}
 	lines := [][]string{head}
 	for _, rw := range t.Rows {
@@ -50,7 +51,7 @@ func (rep *report) printRows(w io.Writer, t *table) {
 
 func valueCell(rw *row, broker string, t *table) string {
 	if v, ok := rw.Values[broker]; ok {
-		return formatNum(v)
+		return formatValue(v, rw.Unit)
 	}
 	if _, failed := t.Errors[broker]; failed {
 		return "error"
@@ -121,6 +122,14 @@ func printAligned(w io.Writer, lines [][]string) {
 		}
 		fmt.Fprintln(w, "  "+strings.TrimRight(strings.Join(cells, "  "), " "))
 	}
+}
+
+// formatValue prints counts as whole numbers and the rest with formatNum.
+func formatValue(v float64, unit string) string {
+	if unit == "count" {
+		return group(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
+	}
+	return formatNum(v)
 }
 
 // formatNum prints v with about three significant digits, grouping

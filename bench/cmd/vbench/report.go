@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ type report struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Scale    float64   `json:"scale"`
+	Runs     int       `json:"runs"` // each value is the median over this many runs
 	Go       string    `json:"go"`
 	Platform string    `json:"platform"`
 	CPUs     int       `json:"cpus"`
@@ -50,6 +52,7 @@ func newReport(cfg *config) *report {
 	return &report{
 		Started:  time.Now(),
 		Scale:    cfg.scale,
+		Runs:     cfg.runs,
 		Go:       runtime.Version(),
 		Platform: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs:     runtime.NumCPU(),
@@ -100,6 +103,7 @@ func (rep *report) result(broker, phase string) *phaseResult {
 // finish adds the derived metrics and fills the tables.
 func (rep *report) finish() {
 	rep.Finished = time.Now()
+	rep.results = medians(rep.results)
 	for _, b := range rep.Brokers {
 		rep.deriveFsync(b)
 	}
@@ -218,4 +222,56 @@ func (rep *report) write(path string) error {
 		return fmt.Errorf("writing results: %w", err)
 	}
 	return nil
+}
+
+// medians merges the results of repeated runs: one result per broker and
+// phase, each metric its median over the runs that measured it, with every
+// run's errors and notes.
+func medians(results []phaseResult) []phaseResult {
+	var out []phaseResult
+	idx := map[[2]string]int{}
+	samples := map[[2]string]map[string][]float64{}
+	for _, r := range results {
+		k := [2]string{r.Broker, r.Phase}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, phaseResult{Broker: r.Broker, Phase: r.Phase})
+			samples[k] = map[string][]float64{}
+		}
+		merge(&out[i], r, samples[k])
+	}
+	for k, i := range idx {
+		for j, m := range out[i].Metrics {
+			out[i].Metrics[j].Value = median(samples[k][m.key()])
+		}
+	}
+	return out
+}
+
+// merge folds run r into the merged result dst, collecting metric samples.
+func merge(dst *phaseResult, r phaseResult, samples map[string][]float64) {
+	dst.Took += r.Took
+	dst.Notes = append(dst.Notes, r.Notes...)
+	if r.Error != "" {
+		dst.Error = strings.TrimPrefix(dst.Error+"; "+r.Error, "; ")
+	}
+	for _, m := range r.Metrics {
+		if _, seen := samples[m.key()]; !seen {
+			dst.Metrics = append(dst.Metrics, m)
+		}
+		samples[m.key()] = append(samples[m.key()], m.Value)
+	}
+}
+
+// median of a non-empty sample.
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }

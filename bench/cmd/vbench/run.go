@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -13,7 +15,9 @@ import (
 // the producer, stop the consumer) before it is cancelled.
 const phaseGrace = 2 * time.Minute
 
-// run builds and benchmarks every broker kind in turn, logging progress.
+// run builds every broker kind, then runs each session on every broker in
+// turn (one broker process at a time), cfg.runs times over. Alternating the
+// brokers session by session lets both see the same background load.
 func run(ctx context.Context, cfg *config, progress io.Writer) (*report, error) {
 	tmp, err := os.MkdirTemp("", "vbench-")
 	if err != nil {
@@ -25,42 +29,50 @@ func run(ctx context.Context, cfg *config, progress io.Writer) (*report, error) 
 		defer os.RemoveAll(tmp)
 	}
 	rep := newReport(cfg)
-	kinds := map[string]*kind{}
-	for i, name := range cfg.brokers {
-		label := rep.Brokers[i]
-		k, err := buildKind(ctx, cfg, kinds, name, tmp, progress)
+	kinds, buildErrs := buildKinds(ctx, cfg, tmp, progress)
+	for r := range cfg.runs {
+		if cfg.runs > 1 {
+			fmt.Fprintf(progress, "vbench: run %d of %d\n", r+1, cfg.runs)
+		}
 		for _, s := range sessions(cfg) {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			for i, name := range cfg.brokers {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				label := rep.Brokers[i]
+				if err := buildErrs[name]; err != nil {
+					failSession(rep, cfg, label, s, err)
+					continue
+				}
+				runSession(ctx, cfg, kinds[name], label, s, tmp, rep, progress)
 			}
-			if err != nil {
-				failSession(rep, cfg, label, s, err)
-				continue
-			}
-			runSession(ctx, cfg, k, label, s, tmp, rep, progress)
 		}
 	}
 	rep.finish()
 	return rep, nil
 }
 
-// buildKind builds each broker kind once.
-func buildKind(ctx context.Context, cfg *config, kinds map[string]*kind, name, tmp string, progress io.Writer) (*kind, error) {
-	if k, ok := kinds[name]; ok {
-		return k, nil
+// buildKinds builds each broker kind once, returning the kinds that built
+// and the errors of those that did not.
+func buildKinds(ctx context.Context, cfg *config, tmp string, progress io.Writer) (map[string]*kind, map[string]error) {
+	kinds, errs := map[string]*kind{}, map[string]error{}
+	for _, name := range cfg.brokers {
+		if kinds[name] != nil || errs[name] != nil {
+			continue
+		}
+		k, err := kindByName(name, cfg.bins[name])
+		if err == nil {
+			fmt.Fprintf(progress, "vbench: building %s\n", k.pkg)
+			err = k.build(ctx, cfg.root, tmp)
+		}
+		if err != nil {
+			fmt.Fprintf(progress, "vbench: %s unavailable: %v\n", name, err)
+			errs[name] = err
+			continue
+		}
+		kinds[name] = k
 	}
-	k, err := kindByName(name, cfg.bins[name])
-	if err != nil {
-		return nil, err
-	}
-	kinds[name] = k
-	fmt.Fprintf(progress, "vbench: building %s\n", k.pkg)
-	if err := k.build(ctx, cfg.root, tmp); err != nil {
-		k.bin = ""
-		delete(kinds, name)
-		return nil, err
-	}
-	return k, nil
+	return kinds, errs
 }
 
 // selectedPhases is the part of s that -only lets run.
@@ -138,6 +150,7 @@ func runPhase(ctx context.Context, e *env, label string, p phase) phaseResult {
 		r.Error = err.Error()
 		return r
 	}
+	quiesce()
 	t0 := time.Now()
 	e.deadline = t0.Add(e.cfg.phaseTimeout)
 	pctx, cancel := context.WithDeadline(ctx, e.deadline.Add(phaseGrace))
@@ -158,6 +171,14 @@ func runPhase(ctx context.Context, e *env, label string, p phase) phaseResult {
 	return r
 }
 
+// quiesce gives every phase the same starting point: dirty pages that
+// earlier phases left are written back (so that their writeback does not
+// throttle this phase), and this process's garbage is collected.
+func quiesce() {
+	syscall.Sync()
+	runtime.GC()
+}
+
 // cancelOnExit cancels a phase whose broker process has exited.
 func cancelOnExit(ctx context.Context, cancel context.CancelFunc, exited <-chan struct{}) {
 	select {
@@ -174,7 +195,7 @@ func (r phaseResult) summary() string {
 	}
 	parts := make([]string, 0, len(r.Metrics))
 	for _, m := range r.Metrics {
-		parts = append(parts, fmt.Sprintf("%s %s %s", m.Name, formatNum(m.Value), m.Unit))
+		parts = append(parts, fmt.Sprintf("%s %s %s", m.Name, formatValue(m.Value, m.Unit), m.Unit))
 	}
 	return fmt.Sprintf("%s (%.1fs): %s", r.Phase, r.Took, strings.Join(parts, ", "))
 }
