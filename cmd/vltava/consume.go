@@ -48,8 +48,8 @@ func newConsumeCmd() *cobra.Command {
 		},
 	}
 	client = addClientFlags(cmd, false)
-	f.output = addOutputFlag(cmd, false)
 	fs := cmd.Flags()
+	f.output = fs.String("output", "text", "output format: text (the --format template) or json (one object per line)")
 	fs.BoolVar(&f.fromBeginning, "from-beginning", false, "start at the log start offset")
 	fs.Int64Var(&f.offset, "offset", 0, "start at this offset; negative counts back from the end (default: the end)")
 	fs.StringVar(&f.fromTimestamp, "from-timestamp", "", "start at the first record at or after this time (RFC 3339 or Unix ms)")
@@ -417,6 +417,9 @@ func fetchError(fs kgo.Fetches) error {
 	for _, fe := range fs.Errors() {
 		if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, kgo.ErrClientClosed) {
 			continue
+		}
+		if fe.Topic == "" {
+			return opError("consume", fe.Err, "")
 		}
 		if fe.Partition < 0 {
 			return opError(topicSubject(fe.Topic), fe.Err, "")

@@ -37,7 +37,8 @@ t2     1           1
   }
 ]
 `)
-	c.ok("a\nb\nc\n", "produce", "t1", "--partition", "1")
+	// t1 is compacted, so its records need keys.
+	c.ok("k1:a\nk2:b\nk3:c\n", "produce", "t1", "--partition", "1", "--key-separator", ":")
 	wantEqual(t, "describe", c.ok("", "topic", "describe", "t1", "t2"), c.withNode(`Topic: t1
 ID: `+c.topicID("t1")+`
 Partitions: 3
