@@ -1,28 +1,131 @@
-// Package testkit starts real Vltava brokers for tests.
-//
-// TEMPORARY: until the broker is wired up this starts a stand-in; the lead
-// replaces it with the in-process Vltava broker.
+// Package testkit starts real Vltava brokers for tests: in-process nodes on
+// random loopback ports with their data in the test's temporary directory.
 package testkit
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
 	"testing"
+	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/vltava/vltava/internal/broker"
+	"github.com/vltava/vltava/internal/config"
 )
 
-// Broker is a running broker.
-type Broker struct{ addr string }
+// Broker is a running in-process broker.
+type Broker struct {
+	t     testing.TB
+	b     *broker.Broker
+	dir   string
+	props map[string]string
+}
+
+// Option changes a test broker's properties.
+type Option func(props map[string]string)
+
+// WithConfig sets a broker property (Kafka's names).
+func WithConfig(key, value string) Option { return func(p map[string]string) { p[key] = value } }
+
+// WithDir keeps the broker's data in dir (to restart a broker on the same data).
+func WithDir(dir string) Option { return func(p map[string]string) { p["log.dirs"] = dir } }
+
+// StartBroker starts a broker on a random loopback port, closed when the
+// test ends.
+func StartBroker(t testing.TB, opts ...Option) *Broker {
+	t.Helper()
+	props := map[string]string{
+		"node.id":                          "1",
+		"listeners":                        "PLAINTEXT://127.0.0.1:0",
+		"log.dirs":                         t.TempDir(),
+		"group.initial.rebalance.delay.ms": "0",
+	}
+	for _, o := range opts {
+		o(props)
+	}
+	b := &Broker{t: t, dir: props["log.dirs"], props: props}
+	b.start()
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func (b *Broker) start() {
+	b.t.Helper()
+	cfg, err := config.ParseBroker(b.props)
+	if err != nil {
+		b.t.Fatalf("testkit: config: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("VLTAVA_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	b.b, err = broker.Start(context.Background(), broker.Options{Config: cfg, Logger: logger})
+	if err != nil {
+		b.t.Fatalf("testkit: start broker: %v", err)
+	}
+}
 
 // Addr is the broker's host:port.
-func (b *Broker) Addr() string { return b.addr }
+func (b *Broker) Addr() string { return b.b.Addr("PLAINTEXT") }
 
-// StartBroker starts a broker on a random loopback port, stopped when the test ends.
-func StartBroker(t testing.TB) *Broker {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
+// Dir is the broker's data directory.
+func (b *Broker) Dir() string { return b.dir }
+
+// Close shuts the broker down cleanly (idempotent).
+func (b *Broker) Close() {
+	if b.b != nil {
+		if err := b.b.Close(); err != nil {
+			b.t.Errorf("testkit: close broker: %v", err)
+		}
+		b.b = nil
 	}
-	t.Cleanup(c.Close)
-	return &Broker{addr: c.ListenAddrs()[0]}
+}
+
+// Restart closes the broker cleanly and starts it again on the same data
+// directory and port.
+func (b *Broker) Restart() {
+	b.t.Helper()
+	addr := b.Addr()
+	b.Close()
+	b.props["listeners"] = "PLAINTEXT://" + addr
+	b.start()
+}
+
+// Client returns a franz-go client for the broker, closed when the test ends.
+func (b *Broker) Client(opts ...kgo.Opt) *kgo.Client {
+	b.t.Helper()
+	all := append([]kgo.Opt{kgo.SeedBrokers(b.Addr()), kgo.RetryTimeout(10 * time.Second)}, opts...)
+	cl, err := kgo.NewClient(all...)
+	if err != nil {
+		b.t.Fatalf("testkit: client: %v", err)
+	}
+	b.t.Cleanup(cl.Close)
+	return cl
+}
+
+// Admin returns a kadm client for the broker.
+func (b *Broker) Admin() *kadm.Client { return kadm.NewClient(b.Client()) }
+
+// Context returns a context that ends after d or with the test.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Eventually polls cond until it returns true, failing the test with msg
+// after timeout.
+func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v: %s", timeout, msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vltava/vltava/internal/broker"
+	"github.com/vltava/vltava/internal/config"
+)
+
+func newServerCmd() *cobra.Command {
+	var (
+		configFile string
+		overrides  []string
+		logLevel   string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a broker (and its own controller: a cluster of one)",
+		Long: `Run a Vltava broker. Configuration uses Apache Kafka's property names:
+a server.properties file (--config) and --override key=value (repeatable),
+applied in that order. With neither, the broker listens on localhost:9092 and
+keeps its data under ./vltava-data.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadServerConfig(configFile, overrides)
+			if err != nil {
+				return exitError{code: 2, err: err}
+			}
+			logger, err := newLogger(logLevel)
+			if err != nil {
+				return exitError{code: 2, err: err}
+			}
+			return runServer(cmd.Context(), cfg, logger)
+		},
+	}
+	cmd.Flags().StringVarP(&configFile, "config", "c", "", "server.properties file")
+	cmd.Flags().StringArrayVar(&overrides, "override", nil, "override a property: key=value (repeatable)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	return cmd
+}
+
+// loadServerConfig reads the properties file, applies the overrides and
+// validates the result.
+func loadServerConfig(file string, overrides []string) (*config.Broker, error) {
+	props := map[string]string{}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("--config: %w", err)
+		}
+		props, err = config.ParseProperties(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	for _, o := range overrides {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("--override %q: want key=value", o)
+		}
+		props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return config.ParseBroker(props)
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func runServer(ctx context.Context, cfg *config.Broker, logger *slog.Logger) error {
+	b, err := broker.Start(ctx, broker.Options{Config: cfg, Logger: logger})
+	if err != nil {
+		return err
+	}
+	for name, addr := range b.Addrs() {
+		logger.Info("listening", "listener", name, "addr", addr)
+	}
+	logger.Info("vltava started", "node.id", cfg.NodeID, "cluster.id", b.ClusterID(), "log.dirs", strings.Join(cfg.LogDirs, ","))
+	<-ctx.Done()
+	logger.Info("shutting down")
+	if err := b.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}

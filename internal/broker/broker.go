@@ -1,0 +1,252 @@
+// Package broker wires one Vltava node together: the log manager, the
+// metadata log and controller, the replica manager and the Kafka protocol
+// server. cmd/vltava and internal/testkit both start nodes through it.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/vltava/vltava/internal/clock"
+	"github.com/vltava/vltava/internal/config"
+	vlog "github.com/vltava/vltava/internal/log"
+	"github.com/vltava/vltava/internal/metadata/controller"
+	"github.com/vltava/vltava/internal/metadata/image"
+	"github.com/vltava/vltava/internal/metadata/quorum"
+	"github.com/vltava/vltava/internal/replica"
+	"github.com/vltava/vltava/internal/server"
+	"github.com/vltava/vltava/internal/vfs"
+)
+
+// Options configure a node.
+type Options struct {
+	Config *config.Broker
+	FS     vfs.FS       // default: the real file system
+	Clock  clock.Clock  // default: the wall clock
+	Logger *slog.Logger // default: slog.Default()
+}
+
+// Broker is a running node.
+type Broker struct {
+	cfg       *config.Broker
+	logger    *slog.Logger
+	logs      *vlog.Manager
+	meta      quorum.Log
+	ctl       *controller.Controller
+	replicas  *replica.Manager
+	srv       *server.Server
+	addrs     map[string]string
+	clusterID string
+	cancel    context.CancelFunc
+	runDone   chan struct{}
+}
+
+// metadataDirName is the metadata log's directory inside the data
+// directory, named as in KRaft.
+const metadataDirName = "__cluster_metadata-0"
+
+// Start opens the data directory (recovering it after a crash), binds the
+// listeners and starts serving.
+func Start(ctx context.Context, o Options) (_ *Broker, err error) {
+	if o.FS == nil {
+		o.FS = vfs.OS{}
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	cfg := o.Config
+	if len(cfg.LogDirs) != 1 {
+		return nil, fmt.Errorf("log.dirs: exactly one directory is supported for now, got %d", len(cfg.LogDirs))
+	}
+	dir := cfg.LogDirs[0]
+	b := &Broker{cfg: cfg, logger: o.Logger, addrs: map[string]string{}, runDone: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			b.closeStores()
+		}
+	}()
+	if b.clusterID, err = loadMetaProperties(o.FS, dir, cfg.NodeID); err != nil {
+		return nil, err
+	}
+	b.logs, err = vlog.NewManager(vlog.ManagerOptions{
+		FS: o.FS, Dir: dir, Clock: o.Clock, Logger: o.Logger,
+		RetentionCheckInterval: time.Duration(cfg.Log.RetentionCheckIntervalMs) * time.Millisecond,
+		// Kafka checks flush.ms every log.flush.scheduler.interval.ms
+		// (default: never); checking at least every second is cheap.
+		FlushCheckInterval: time.Duration(min(cfg.Log.FlushSchedulerIntervalMs, 1000)) * time.Millisecond,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open log dir %s: %w", dir, err)
+	}
+	if b.meta, err = quorum.OpenLocal(o.FS, filepath.Join(dir, metadataDirName), o.Logger); err != nil {
+		return nil, err
+	}
+	b.ctl, err = controller.New(controller.Options{
+		Log: b.meta, Logger: o.Logger,
+		Defaults:       controller.Defaults{NumPartitions: cfg.NumPartitions, ReplicationFactor: cfg.DefaultReplicationFactor},
+		ValidateConfig: config.ValidateTopicConfigs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	listeners, err := b.bind()
+	if err != nil {
+		return nil, err
+	}
+	if err := b.ctl.RegisterBroker(ctx, image.RegisterBrokerRecord{ID: cfg.NodeID, Endpoints: b.endpoints(listeners)}); err != nil {
+		closeAll(listeners)
+		return nil, fmt.Errorf("register broker: %w", err)
+	}
+	if err := b.startReplicas(o); err != nil {
+		closeAll(listeners)
+		return nil, err
+	}
+	b.srv = server.New(server.Options{
+		NodeID: cfg.NodeID, ClusterID: b.clusterID, Listeners: listeners,
+		Settings: server.Settings{
+			MaxRequestSize:   cfg.SocketRequestMaxBytes,
+			AutoCreateTopics: cfg.AutoCreateTopics,
+			FetchMaxBytes:    cfg.FetchMaxBytes,
+			LogDir:           dir,
+		},
+		Controller: b.ctl, Replicas: b.replicas, Logs: b.logs,
+		Configs: describer{cfg}, Clock: o.Clock, Logger: o.Logger,
+	})
+	runCtx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.srv.Serve(runCtx)
+	go func() {
+		defer close(b.runDone)
+		b.logs.Run(runCtx)
+	}()
+	return b, nil
+}
+
+// startReplicas loads the partitions this node hosts and follows metadata
+// changes; logs on disk for topics that no longer exist are deleted.
+func (b *Broker) startReplicas(o Options) error {
+	b.replicas = replica.NewManager(replica.ManagerOptions{
+		NodeID: b.cfg.NodeID, Logs: b.logs, Clock: o.Clock, Logger: o.Logger,
+		Resolve: func(overrides map[string]string) (replica.Config, error) {
+			return replicaConfig(b.cfg, overrides)
+		},
+	})
+	im := b.ctl.Image()
+	if err := b.replicas.Apply(im); err != nil {
+		return err
+	}
+	for _, tp := range b.logs.Existing() {
+		if b.replicas.Get(tp.Topic, tp.Partition) == nil {
+			b.logger.Info("deleting log of a partition that no longer exists", "topic", tp.Topic, "partition", tp.Partition)
+			if err := b.logs.Delete(tp); err != nil {
+				return err
+			}
+		}
+	}
+	b.ctl.Subscribe(func(_, im *image.Image) {
+		if err := b.replicas.Apply(im); err != nil {
+			b.logger.Error("apply metadata", "err", err)
+		}
+	})
+	return nil
+}
+
+func (b *Broker) bind() (map[string]net.Listener, error) {
+	out := map[string]net.Listener{}
+	for _, l := range b.cfg.Listeners {
+		if isControllerListener(b.cfg, l.Name) {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.Address())
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("listeners: %s: %w", l, err)
+		}
+		out[l.Name] = ln
+		b.addrs[l.Name] = ln.Addr().String()
+	}
+	if len(out) == 0 {
+		return nil, errors.New("listeners: no broker listener configured")
+	}
+	return out, nil
+}
+
+func isControllerListener(cfg *config.Broker, name string) bool {
+	for _, n := range cfg.ControllerListenerNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// endpoints are the advertised listeners, with the bound port where the
+// configured one was 0.
+func (b *Broker) endpoints(bound map[string]net.Listener) []image.Endpoint {
+	var out []image.Endpoint
+	for _, l := range b.cfg.AdvertisedListeners {
+		ln := bound[l.Name]
+		if ln == nil {
+			continue
+		}
+		port := l.Port
+		if port == 0 {
+			port = ln.Addr().(*net.TCPAddr).Port
+		}
+		host := l.Host
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		out = append(out, image.Endpoint{Name: l.Name, Host: host, Port: int32(port), Protocol: l.Protocol})
+	}
+	return out
+}
+
+// Addr returns the bound address of a listener (host:port).
+func (b *Broker) Addr(listener string) string { return b.addrs[listener] }
+
+// Addrs returns every bound listener address by listener name.
+func (b *Broker) Addrs() map[string]string { return b.addrs }
+
+// ClusterID is the cluster's id.
+func (b *Broker) ClusterID() string { return b.clusterID }
+
+// Close shuts the node down cleanly: connections, then logs (flushed, with
+// their clean-shutdown markers), then the metadata log.
+func (b *Broker) Close() error {
+	if b.srv != nil {
+		b.srv.Close()
+	}
+	if b.cancel != nil {
+		b.cancel()
+		<-b.runDone
+	}
+	return b.closeStores()
+}
+
+func (b *Broker) closeStores() error {
+	var errs []error
+	if b.logs != nil {
+		errs = append(errs, b.logs.Close())
+		b.logs = nil
+	}
+	if b.meta != nil {
+		errs = append(errs, b.meta.Close())
+		b.meta = nil
+	}
+	return errors.Join(errs...)
+}
+
+func closeAll(m map[string]net.Listener) {
+	for _, ln := range m {
+		ln.Close()
+	}
+}

@@ -1,0 +1,62 @@
+package broker
+
+import (
+	"github.com/vltava/vltava/internal/config"
+	vlog "github.com/vltava/vltava/internal/log"
+	"github.com/vltava/vltava/internal/replica"
+	"github.com/vltava/vltava/internal/server"
+)
+
+// replicaConfig resolves a topic's overrides against the broker config into
+// what a hosted partition needs.
+func replicaConfig(b *config.Broker, overrides map[string]string) (replica.Config, error) {
+	t, err := config.ResolveTopic(b, overrides)
+	if err != nil {
+		return replica.Config{}, err
+	}
+	return replica.Config{
+		Log: vlog.Config{
+			SegmentBytes:                  t.SegmentBytes,
+			SegmentMs:                     t.SegmentMs,
+			SegmentIndexBytes:             t.SegmentIndexBytes,
+			IndexIntervalBytes:            t.IndexIntervalBytes,
+			RetentionMs:                   t.RetentionMs,
+			RetentionBytes:                t.RetentionBytes,
+			FlushMessages:                 t.FlushMessages,
+			FlushMs:                       t.FlushMs,
+			MessageTimestampLogAppendTime: t.TimestampType == "LogAppendTime",
+		},
+		MaxMessageBytes:      int(t.MaxMessageBytes),
+		TimestampBeforeMaxMs: t.TimestampBeforeMaxMs,
+		TimestampAfterMaxMs:  t.TimestampAfterMaxMs,
+		LogAppendTime:        t.TimestampType == "LogAppendTime",
+		Compact:              t.Compact,
+		MinInsyncReplicas:    t.MinInsyncReplicas,
+	}, nil
+}
+
+// describer renders configs for the server's DescribeConfigs and
+// CreateTopics responses.
+type describer struct{ b *config.Broker }
+
+func (d describer) DescribeTopic(overrides map[string]string) []server.ConfigEntry {
+	return convertEntries(config.DescribeTopic(d.b, overrides))
+}
+
+func (d describer) DescribeBroker() []server.ConfigEntry {
+	return convertEntries(config.DescribeBroker(d.b))
+}
+
+func convertEntries(es []config.Entry) []server.ConfigEntry {
+	out := make([]server.ConfigEntry, len(es))
+	for i, e := range es {
+		out[i] = server.ConfigEntry{
+			Name: e.Name, Value: e.Value, Null: e.Null, Source: int8(e.Source),
+			ReadOnly: e.ReadOnly, Sensitive: e.Sensitive, Type: int8(e.Type.ConfigType()), Doc: e.Doc,
+		}
+		for _, s := range e.Synonyms {
+			out[i].Synonyms = append(out[i].Synonyms, server.ConfigSynonym{Name: s.Name, Value: s.Value, Source: int8(s.Source)})
+		}
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+// Package replica serves a partition as a replica: it validates and appends
+// produced batches through the partition's log as leader, owns the high
+// watermark, and wakes fetches parked on the partition when it moves.
+//
+// Today every partition has one replica (a cluster of one): the ISR is the
+// leader alone and the high watermark follows the log end offset. Follower
+// fetchers and ISR tracking plug in at advanceHighWatermark.
+package replica
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vltava/vltava/internal/clock"
+	vlog "github.com/vltava/vltava/internal/log"
+	"github.com/vltava/vltava/internal/metadata/image"
+	"github.com/vltava/vltava/internal/record"
+)
+
+// Config is a partition's topic configuration as the replica needs it.
+type Config struct {
+	Log                  vlog.Config
+	MaxMessageBytes      int
+	TimestampBeforeMaxMs int64
+	TimestampAfterMaxMs  int64
+	LogAppendTime        bool
+	Compact              bool
+	MinInsyncReplicas    int32
+}
+
+// Partition is one partition hosted by this broker.
+type Partition struct {
+	Topic   string
+	TopicID image.Uuid
+	Index   int32
+
+	log    *vlog.Log
+	clock  clock.Clock
+	codecs *record.Codecs
+	cfg    atomic.Pointer[Config]
+	epoch  atomic.Int32 // leader epoch
+
+	mu      sync.Mutex
+	waiters map[*Waiter]struct{}
+}
+
+// Waiter is a parked fetch: it is signalled when a partition it waits on
+// gets new data (its high watermark moves).
+type Waiter struct{ C chan struct{} }
+
+// NewWaiter returns a waiter.
+func NewWaiter() *Waiter { return &Waiter{C: make(chan struct{}, 1)} }
+
+// Log is the partition's log.
+func (p *Partition) Log() *vlog.Log { return p.log }
+
+// Config returns the partition's current config.
+func (p *Partition) Config() *Config { return p.cfg.Load() }
+
+// LeaderEpoch is the current leader epoch.
+func (p *Partition) LeaderEpoch() int32 { return p.epoch.Load() }
+
+// HighWatermark is the offset below which records are committed and visible.
+func (p *Partition) HighWatermark() int64 { return p.log.HighWatermark() }
+
+// ErrNotEnoughReplicas is returned for acks=all when the ISR is smaller
+// than min.insync.replicas.
+var ErrNotEnoughReplicas = errors.New("not enough in-sync replicas")
+
+// AppendResult is the outcome of a produce to this partition.
+type AppendResult struct {
+	vlog.AppendInfo
+}
+
+// Append validates one produced batch and appends it as leader. The caller
+// must call Flush(info.LastOffset+1) before answering when FlushNeeded.
+func (p *Partition) Append(batch []byte, acks int16) (AppendResult, error) {
+	cfg := p.cfg.Load()
+	if acks == -1 && cfg.MinInsyncReplicas > 1 {
+		return AppendResult{}, ErrNotEnoughReplicas
+	}
+	vr, err := record.ValidateProduce(batch, record.ValidateOptions{
+		MaxBatchBytes:        cfg.MaxMessageBytes,
+		Now:                  p.clock.Now().UnixMilli(),
+		TimestampBeforeMaxMs: cfg.TimestampBeforeMaxMs,
+		TimestampAfterMaxMs:  cfg.TimestampAfterMaxMs,
+		LogAppendTime:        cfg.LogAppendTime,
+		RequireKeys:          cfg.Compact,
+		Codecs:               p.codecs,
+	})
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if vr.RewriteMaxTimestamp {
+		record.SetCreateTime(batch, vr.MaxTimestamp)
+	}
+	info, err := p.log.AppendAsLeader(batch, p.epoch.Load())
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if !info.Duplicate {
+		p.advanceHighWatermark()
+	}
+	return AppendResult{AppendInfo: info}, nil
+}
+
+// advanceHighWatermark moves the high watermark to the smallest log end
+// offset in the ISR. With one replica that is our own log end offset.
+func (p *Partition) advanceHighWatermark() {
+	p.log.SetHighWatermark(p.log.LogEndOffset())
+	p.wake()
+}
+
+// wake signals every parked fetch on this partition.
+func (p *Partition) wake() {
+	p.mu.Lock()
+	for w := range p.waiters {
+		select {
+		case w.C <- struct{}{}:
+		default:
+		}
+	}
+	p.mu.Unlock()
+}
+
+// Park registers w to be signalled on new data.
+func (p *Partition) Park(w *Waiter) {
+	p.mu.Lock()
+	if p.waiters == nil {
+		p.waiters = map[*Waiter]struct{}{}
+	}
+	p.waiters[w] = struct{}{}
+	p.mu.Unlock()
+}
+
+// Unpark removes w.
+func (p *Partition) Unpark(w *Waiter) {
+	p.mu.Lock()
+	delete(p.waiters, w)
+	p.mu.Unlock()
+}
+
+// DeleteRecordsBefore moves the log start offset (DeleteRecords). offset -1
+// means the high watermark.
+func (p *Partition) DeleteRecordsBefore(offset int64) (int64, error) {
+	if offset == -1 {
+		offset = p.HighWatermark()
+	}
+	if offset < 0 || offset > p.HighWatermark() {
+		return 0, vlog.ErrOffsetOutOfRange
+	}
+	lso, err := p.log.DeleteRecordsBefore(offset)
+	if err == nil {
+		p.wake()
+	}
+	return lso, err
+}

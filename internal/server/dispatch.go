@@ -1,0 +1,37 @@
+package server
+
+import "github.com/twmb/franz-go/pkg/kmsg"
+
+// maxKey is the largest API key the dispatch table can hold.
+const maxKey = 100
+
+// handlerFunc serves one request. It returns the response, or nil when it
+// will call r.respond later (or never answers: acks=0). An error closes the
+// connection.
+type handlerFunc func(s *Server, r *request) (kmsg.Response, error)
+
+type handlerDef struct {
+	key      int16
+	min, max int16
+	fn       handlerFunc
+}
+
+// handlerTable lists every API this broker serves, with the versions it
+// accepts: at least the range Apache Kafka 4.x accepts.
+var handlerTable = []handlerDef{
+	{0, 3, 12, (*Server).handleProduce},
+	{1, 4, 17, (*Server).handleFetch},
+	{2, 1, 10, (*Server).handleListOffsets},
+	{3, 0, 13, (*Server).handleMetadata},
+	{18, 0, 4, (*Server).handleApiVersions},
+	{19, 2, 7, (*Server).handleCreateTopics},
+	{20, 1, 6, (*Server).handleDeleteTopics},
+	{21, 0, 2, (*Server).handleDeleteRecords},
+	{22, 0, 5, (*Server).handleInitProducerID},
+	{32, 1, 4, (*Server).handleDescribeConfigs},
+	{33, 0, 2, (*Server).handleAlterConfigs},
+	{35, 1, 4, (*Server).handleDescribeLogDirs},
+	{37, 0, 3, (*Server).handleCreatePartitions},
+	{44, 0, 1, (*Server).handleIncrementalAlterConfigs},
+	{60, 0, 2, (*Server).handleDescribeCluster},
+}

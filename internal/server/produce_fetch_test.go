@@ -1,0 +1,223 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/vltava/vltava/internal/testkit"
+)
+
+func createTopic(t *testing.T, adm *kadm.Client, topic string, partitions int32, configs map[string]*string) {
+	t.Helper()
+	ctx := testkit.Context(t, 10*time.Second)
+	res, err := adm.CreateTopic(ctx, partitions, 1, configs, topic)
+	if err != nil || res.Err != nil {
+		t.Fatalf("create topic %s: %v %v", topic, err, res.Err)
+	}
+}
+
+// produceN produces n records to topic (keys k<i>, values v<i>) and waits.
+func produceN(t *testing.T, cl *kgo.Client, topic string, n int, partition int32) {
+	t.Helper()
+	ctx := testkit.Context(t, 30*time.Second)
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		recs[i] = &kgo.Record{Topic: topic, Partition: partition, Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+// consumeN reads exactly n records from topic from the start.
+func consumeN(t *testing.T, b *testkit.Broker, topic string, n int, opts ...kgo.Opt) []*kgo.Record {
+	t.Helper()
+	cl := b.Client(append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, opts...)...)
+	ctx := testkit.Context(t, 30*time.Second)
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d of %d records: %v", len(out), n, err)
+		}
+		fs.EachError(func(tp string, p int32, err error) { t.Fatalf("fetch %s/%d: %v", tp, p, err) })
+		out = append(out, fs.Records()...)
+	}
+	if len(out) != n {
+		t.Fatalf("consumed %d records, want %d", len(out), n)
+	}
+	return out
+}
+
+func TestProduceConsumeEveryCodec(t *testing.T) {
+	b := testkit.StartBroker(t)
+	codecs := map[string]kgo.CompressionCodec{
+		"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
+		"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
+	}
+	for name, codec := range codecs {
+		t.Run(name, func(t *testing.T) {
+			topic := "codec-" + name
+			createTopic(t, b.Admin(), topic, 3, nil)
+			cl := b.Client(kgo.ProducerBatchCompression(codec), kgo.DefaultProduceTopic(topic))
+			const n = 3000
+			produceN(t, cl, topic, n, -1)
+			got := consumeN(t, b, topic, n)
+			perPart := map[int32][]int64{}
+			seen := map[string]bool{}
+			for _, r := range got {
+				if string(r.Value) != "v"+string(r.Key[1:]) {
+					t.Fatalf("record key %q has value %q", r.Key, r.Value)
+				}
+				seen[string(r.Key)] = true
+				perPart[r.Partition] = append(perPart[r.Partition], r.Offset)
+			}
+			if len(seen) != n {
+				t.Fatalf("got %d distinct keys, want %d", len(seen), n)
+			}
+			for p, offs := range perPart {
+				for i, o := range offs {
+					if o != int64(i) {
+						t.Fatalf("partition %d: record %d has offset %d", p, i, o)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestProduceOrderAndOffsetsInOnePartition(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "ordered", 1, nil)
+	cl := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	produceN(t, cl, "ordered", 10000, 0)
+	got := consumeN(t, b, "ordered", 10000)
+	for i, r := range got {
+		if r.Offset != int64(i) || string(r.Value) != fmt.Sprintf("v%d", i) {
+			t.Fatalf("record %d: offset %d value %q", i, r.Offset, r.Value)
+		}
+	}
+}
+
+func TestAcksZeroOneAll(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "acks", 1, nil)
+	total := 0
+	for _, acks := range []kgo.Acks{kgo.NoAck(), kgo.LeaderAck(), kgo.AllISRAcks()} {
+		opts := []kgo.Opt{kgo.RequiredAcks(acks), kgo.RecordPartitioner(kgo.ManualPartitioner())}
+		if acks != kgo.AllISRAcks() {
+			opts = append(opts, kgo.DisableIdempotentWrite())
+		}
+		cl := b.Client(opts...)
+		produceN(t, cl, "acks", 500, 0)
+		total += 500
+	}
+	// acks=0 has no response: wait until the log holds everything.
+	adm := b.Admin()
+	testkit.Eventually(t, 10*time.Second, fmt.Sprintf("end offset reaches %d", total), func() bool {
+		ends, err := adm.ListEndOffsets(context.Background(), "acks")
+		o, _ := ends.Lookup("acks", 0)
+		return err == nil && o.Offset == int64(total)
+	})
+	consumeN(t, b, "acks", total)
+}
+
+func TestLongPollWakesOnProduce(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "longpoll", 1, nil)
+	cons := b.Client(kgo.ConsumeTopics("longpoll"), kgo.FetchMaxWait(5*time.Second))
+	ctx := testkit.Context(t, 20*time.Second)
+	// Let the consumer reach the end and park.
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		produceN(t, b.Client(), "longpoll", 1, 0)
+	}()
+	start := time.Now()
+	fs := cons.PollFetches(ctx)
+	if fs.NumRecords() != 1 {
+		t.Fatalf("got %d records: %v", fs.NumRecords(), fs.Errors())
+	}
+	if waited := time.Since(start); waited > 4*time.Second {
+		t.Fatalf("the parked fetch was not woken by the produce: waited %v", waited)
+	}
+}
+
+func TestFetchMaxWaitExpiresEmpty(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "idle", 2, nil)
+	cons := b.Client(kgo.ConsumeTopics("idle"), kgo.FetchMaxWait(200*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	fs := cons.PollFetches(ctx)
+	if fs.NumRecords() != 0 {
+		t.Fatalf("got %d records from an empty topic", fs.NumRecords())
+	}
+}
+
+func TestUnknownTopicAndPartition(t *testing.T) {
+	b := testkit.StartBroker(t, testkit.WithConfig("auto.create.topics.enable", "false"))
+	adm := b.Admin()
+	ctx := testkit.Context(t, 10*time.Second)
+	md, err := adm.Metadata(ctx, "nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := md.Topics["nope"].Err; err != kerr.UnknownTopicOrPartition {
+		t.Fatalf("metadata for a missing topic: %v", err)
+	}
+	createTopic(t, adm, "two", 2, nil)
+	cl := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordDeliveryTimeout(2*time.Second))
+	err = cl.ProduceSync(ctx, &kgo.Record{Topic: "two", Partition: 5, Value: []byte("x")}).FirstErr()
+	if err == nil {
+		t.Fatal("produce to partition 5 of a 2-partition topic succeeded")
+	}
+}
+
+func TestAutoCreateTopic(t *testing.T) {
+	b := testkit.StartBroker(t, testkit.WithConfig("num.partitions", "4"))
+	cl := b.Client(kgo.AllowAutoTopicCreation(), kgo.DefaultProduceTopic("auto"))
+	produceN(t, cl, "auto", 10, -1)
+	td, err := b.Admin().ListTopics(testkit.Context(t, 5*time.Second), "auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(td["auto"].Partitions); got != 4 {
+		t.Fatalf("auto-created topic has %d partitions, want 4", got)
+	}
+}
+
+func TestRestartKeepsTopicsAndData(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "durable", 2, map[string]*string{"retention.ms": ptr("123456789")})
+	cl := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	produceN(t, cl, "durable", 100, 1)
+	cl.Close()
+	b.Restart()
+	got := consumeN(t, b, "durable", 100)
+	for i, r := range got {
+		if r.Partition != 1 || r.Offset != int64(i) {
+			t.Fatalf("record %d: partition %d offset %d", i, r.Partition, r.Offset)
+		}
+	}
+	rc, err := b.Admin().DescribeTopicConfigs(testkit.Context(t, 5*time.Second), "durable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rc.On("durable", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := slices.IndexFunc(c.Configs, func(c kadm.Config) bool { return c.Key == "retention.ms" })
+	if idx < 0 || c.Configs[idx].MaybeValue() != "123456789" {
+		t.Fatalf("retention.ms after restart: %+v", c.Configs)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,170 @@
+// Package server is the broker's network front: listeners, connections,
+// Kafka request framing and headers, the dispatch table, and one handler
+// file per API key (NN_name.go, after the key number).
+//
+// Each connection has a reader goroutine and a writer goroutine. The reader
+// decodes a request and runs its handler at once, so that produce requests
+// from one connection append in the order they were sent; a handler that
+// must wait (a long-poll fetch, a produce waiting for fsync) finishes later
+// from another goroutine. The writer sends responses strictly in request
+// order, coalescing those that are ready into one write.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/vltava/vltava/internal/clock"
+	vlog "github.com/vltava/vltava/internal/log"
+	"github.com/vltava/vltava/internal/metadata/controller"
+	"github.com/vltava/vltava/internal/replica"
+)
+
+// Options configure a Server.
+type Options struct {
+	NodeID    int32
+	ClusterID string
+	// Listeners are the already-bound listeners, by listener name.
+	Listeners map[string]net.Listener
+	// Settings are the broker settings the handlers consult.
+	Settings   Settings
+	Controller *controller.Controller
+	Replicas   *replica.Manager
+	Logs       *vlog.Manager
+	Configs    ConfigDescriber
+	Clock      clock.Clock
+	Logger     *slog.Logger
+}
+
+// Settings are the broker-level settings the handlers use.
+type Settings struct {
+	MaxRequestSize       int32 // socket.request.max.bytes
+	AutoCreateTopics     bool  // auto.create.topics.enable
+	MaxFetchSessions     int   // max.incremental.fetch.session.cache.slots
+	FetchMaxBytes        int32 // fetch.max.bytes
+	LogDir               string
+	MaxInflightPerClient int
+}
+
+// ConfigDescriber renders configs for DescribeConfigs and CreateTopics.
+type ConfigDescriber interface {
+	DescribeTopic(overrides map[string]string) []ConfigEntry
+	DescribeBroker() []ConfigEntry
+}
+
+// ConfigEntry is one described config.
+type ConfigEntry struct {
+	Name, Value         string
+	Null                bool
+	Source              int8
+	ReadOnly, Sensitive bool
+	Type                int8
+	Doc                 string
+	Synonyms            []ConfigSynonym
+}
+
+// ConfigSynonym is one synonym of a described config.
+type ConfigSynonym struct {
+	Name, Value string
+	Source      int8
+}
+
+// Server serves the Kafka protocol.
+type Server struct {
+	o        Options
+	log      *slog.Logger
+	handlers [maxKey + 1]handlerDef
+	sessions *fetchSessions
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns a server; call Serve to start it.
+func New(o Options) *Server {
+	if o.Settings.MaxInflightPerClient <= 0 {
+		o.Settings.MaxInflightPerClient = 100
+	}
+	if o.Settings.MaxFetchSessions <= 0 {
+		o.Settings.MaxFetchSessions = 1000
+	}
+	s := &Server{o: o, log: o.Logger, conns: map[*conn]struct{}{}}
+	s.sessions = newFetchSessions(o.Settings.MaxFetchSessions)
+	for _, h := range handlerTable {
+		s.handlers[h.key] = h
+	}
+	return s
+}
+
+// Serve accepts connections on every listener until ctx ends or Close.
+func (s *Server) Serve(ctx context.Context) {
+	for name, ln := range s.o.Listeners {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.accept(ctx, name, ln)
+		}()
+	}
+	go func() {
+		<-ctx.Done()
+		s.Close()
+	}()
+}
+
+func (s *Server) accept(ctx context.Context, name string, ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				s.log.Error("accept", "listener", name, "err", err)
+			}
+			return
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		c := newConn(s, nc, name)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.serve(ctx)
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Close stops accepting, closes every connection and waits for them.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for _, ln := range s.o.Listeners {
+		ln.Close()
+	}
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *Server) String() string { return fmt.Sprintf("broker %d", s.o.NodeID) }
