@@ -24,6 +24,7 @@ type Log struct {
 	dirFailed  *atomic.Bool
 	decompress func(codec int, data []byte) ([]byte, error)
 	closed     atomic.Bool
+	bufs       sync.Pool // *[]byte window buffers for readers' batch walks
 
 	fmu         sync.Mutex   // serialises fsyncs: group commit
 	flushed     atomic.Int64 // recovery point: every offset below is durable

@@ -173,7 +173,7 @@ func (l *Log) segmentChunk(v segView, offset int64, budget int, maxOffset int64,
 	}
 	full := end == v.size
 	if end-start > int64(budget) {
-		end, err = cutAtBudget(f, idx, start, end, budget, first)
+		end, err = l.cutAtBudget(f, idx, start, end, budget, first)
 		if err != nil {
 			return Chunk{}, false, err
 		}
@@ -188,7 +188,8 @@ func (l *Log) segmentChunk(v segView, offset int64, budget int, maxOffset int64,
 // segment rebuild its indexes.
 func (l *Log) findBatch(v segView, idx []indexEntry, f vfs.File, offset, interval int64) (int64, bool, error) {
 	e, indexed := floorEntry(idx, v.s.relOf(offset))
-	w := newWalker(f, int64(e.pos), v.size, 16<<10)
+	w := l.readWalker(f, int64(e.pos), v.size)
+	defer l.putWalker(w)
 	for first := true; ; first = false {
 		h, p, err := w.next()
 		if err == io.EOF {
@@ -240,7 +241,8 @@ func (l *Log) endFor(v segView, idx []indexEntry, f vfs.File, start, maxOffset i
 		return v.ringP, nil
 	}
 	pos := max(floorPos(idx, v.s.relOf(maxOffset)), start)
-	w := newWalker(f, pos, v.size, 16<<10)
+	w := l.readWalker(f, pos, v.size)
+	defer l.putWalker(w)
 	for {
 		h, p, err := w.next()
 		if err == io.EOF {
@@ -258,10 +260,11 @@ func (l *Log) endFor(v segView, idx []indexEntry, f vfs.File, start, maxOffset i
 // cutAtBudget returns the end of the last whole batch in [start, end) that
 // fits in budget bytes; when none fits, the first batch's end if first
 // (KIP-74), else start.
-func cutAtBudget(f vfs.File, idx []indexEntry, start, end int64, budget int, first bool) (int64, error) {
+func (l *Log) cutAtBudget(f vfs.File, idx []indexEntry, start, end int64, budget int, first bool) (int64, error) {
 	limit := start + int64(max(budget, 0))
 	pos := max(floorPosByPos(idx, limit), start)
-	w := newWalker(f, pos, end, 8<<10)
+	w := l.readWalker(f, pos, end)
+	defer l.putWalker(w)
 	cut := pos
 	for {
 		h, p, err := w.next()

@@ -233,6 +233,7 @@ func (l *Log) finishLoad(ck checkpoint, d dirListing, clean bool) error {
 		}
 	}
 	l.hw = min(max(ck.hw, l.logStart), l.leo)
+	l.active().created = l.clk.Now() // segment.ms counts from the restart
 	if l.epochs.truncateFrom(l.leo) || !clean {
 		if err := saveEpochs(l.fs, l.dir, &l.epochs); err != nil {
 			return err

@@ -75,13 +75,16 @@ func (l *Log) beyondSize(limit int64) segPredicate {
 // deleteLeadingLocked deletes the leading segments that pred accepts.
 // Lock should be held.
 func (l *Log) deleteLeadingLocked(pred segPredicate) (int, error) {
+	l.rw.RLock()
+	hw := l.hw // SetHighWatermark writes it under rw only
+	l.rw.RUnlock()
 	n := 0
 	for i, s := range l.segs {
 		upper := l.leo
 		if i+1 < len(l.segs) {
 			upper = l.segs[i+1].base
 		}
-		if upper > l.hw || (i == len(l.segs)-1 && s.size == 0) {
+		if upper > hw || (i == len(l.segs)-1 && s.size == 0) {
 			break
 		}
 		ok, err := pred(s, upper)

@@ -178,6 +178,14 @@ func TestSegmentMsRoll(t *testing.T) {
 	if l.NumSegments() != 3 {
 		t.Fatalf("%d segments", l.NumSegments())
 	}
+	// After a restart the active segment's age counts from the restart.
+	l.Close()
+	e.clk.Advance(time.Hour)
+	l = e.open()
+	appendN(t, l, 1, 1)
+	if err := l.MaybeRoll(); err != nil || l.NumSegments() != 3 {
+		t.Fatalf("rolled right after restart: %d %v", l.NumSegments(), err)
+	}
 }
 
 func TestIndexFullRoll(t *testing.T) {

@@ -101,3 +101,25 @@ func (w *walker) next() (record.Header, int64, error) {
 // batch returns the whole batch at pos of size n (valid until the next
 // call).
 func (w *walker) batch(pos int64, n int) ([]byte, error) { return w.window(pos, n) }
+
+// readWindow is the window of the walkers that reads use to find batch
+// boundaries near an index entry.
+const readWindow = 16 << 10
+
+// readWalker returns a walker for a read, with a pooled buffer; give it
+// back with putWalker.
+func (l *Log) readWalker(f vfs.File, pos, end int64) *walker {
+	bp, _ := l.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, readWindow)
+		bp = &b
+	}
+	return &walker{f: f, pos: pos, end: end, buf: *bp}
+}
+
+// putWalker returns a read walker's buffer to the pool.
+func (l *Log) putWalker(w *walker) {
+	b := w.buf
+	w.buf = nil
+	l.bufs.Put(&b)
+}
