@@ -15,7 +15,7 @@
 //	00000000000000004242.snapshot   producer state as of offset 4242
 //	leader-epoch-checkpoint         leader epoch -> start offset
 //	partition.checkpoint            log start offset, recovery point, HW
-//	clean-shutdown                  marker: Close finished; Open removes it
+//	clean-shutdown                  marker: Close finished (see Opening)
 //
 // File names carry a 20-digit, zero-padded decimal offset: a segment's base
 // offset (its first offset), or a snapshot's offset (the log end offset
@@ -112,7 +112,10 @@
 // After a clean Close (marker present, checkpoint consistent with the
 // active segment's size) Open only lists the segments: no segment is read,
 // closed segments' indexes are loaded lazily, and producer state comes
-// from the snapshot at the log end offset.
+// from the snapshot at the log end offset. The marker stays until the
+// first change to the directory (append, roll, retention, DeleteRecords,
+// truncation), which removes it and syncs the directory first, so closing
+// a partition that was never written to costs no I/O beyond a checkpoint.
 //
 // Otherwise (kill -9, power loss) Open scans from the segment holding the
 // recovery point to the end: each batch must have a sane length, magic 2, a

@@ -1,5 +1,7 @@
 package log
 
+import "fmt"
+
 // Flush makes every offset below upTo durable: it fsyncs the segments
 // written since the last flush and, when entries changed, the directory.
 // Concurrent callers are coalesced (group commit): a caller waits for the
@@ -23,6 +25,10 @@ func (l *Log) flushLocked() error {
 	if l.closed.Load() && l.segs == nil {
 		l.mu.Unlock()
 		return ErrClosed
+	}
+	if l.failed != nil {
+		l.mu.Unlock()
+		return fmt.Errorf("%w: log failed earlier: %w", ErrStorage, l.failed)
 	}
 	target := l.leo
 	segs := append(l.unsynced, l.active())

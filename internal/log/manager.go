@@ -229,7 +229,7 @@ func (m *Manager) OpenExisting(cfg func(TopicPartition) (Config, bool)) error {
 			defer wg.Done()
 			for tp := range work {
 				c, _ := cfg(tp)
-				if _, err := m.GetOrCreateParallel(tp, c); err != nil {
+				if _, err := m.openUnlocked(tp, c); err != nil {
 					errs <- fmt.Errorf("%s: %w", tp, err)
 				}
 			}
@@ -250,10 +250,10 @@ func (m *Manager) OpenExisting(cfg func(TopicPartition) (Config, bool)) error {
 	return errors.Join(all...)
 }
 
-// GetOrCreateParallel is GetOrCreate without holding the manager's lock
-// while the log opens, so that many partitions can open at once. Two
-// concurrent calls for the same partition must not happen.
-func (m *Manager) GetOrCreateParallel(tp TopicPartition, cfg Config) (*Log, error) {
+// openUnlocked is GetOrCreate without holding the manager's lock while the
+// log opens, so that many partitions can open at once. The caller makes
+// sure that no two calls for one partition run at once.
+func (m *Manager) openUnlocked(tp TopicPartition, cfg Config) (*Log, error) {
 	m.mu.Lock()
 	l, ok := m.logs[tp]
 	closed := m.closed

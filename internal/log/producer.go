@@ -66,6 +66,13 @@ func inSequence(last, next int32) bool {
 // check validates an idempotent batch from a client against the
 // producer's state, as Kafka's ProducerAppendInfo does. A duplicate of one
 // of the last batches is returned with dup set and no error.
+//
+// One deliberate difference, as the design asks: a producer the log has
+// no state for must start at sequence 0, else ErrUnknownProducerID.
+// Kafka since KIP-360 (2.5) accepts any sequence from an unknown producer
+// (its state may have been removed with the segments). Vltava never
+// drops producer state with segments, so this only fires for a producer
+// that really is new to this partition.
 func (ps producers) check(h *record.Header) (dup batchMeta, isDup bool, err error) {
 	e, known := ps[h.ProducerID]
 	if !known {
