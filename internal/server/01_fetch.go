@@ -220,6 +220,8 @@ func (s *Server) fetchAttempt(plan *fetchPlan, _ bool) ([]kmsg.FetchResponseTopi
 		*rp = kmsg.NewFetchResponseTopicPartition()
 		rp.Partition = fp.partition
 		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
+		// Empty, not null: librdkafka rejects a null record set.
+		rp.RecordBatches = []byte{}
 		if readCommitted {
 			rp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 		}
