@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -213,6 +212,3 @@ func (b *broker) exitedErr() error {
 		return nil
 	}
 }
-
-// errNotReady wraps the last error seen while waiting for a broker.
-var errNotReady = errors.New("broker not ready")

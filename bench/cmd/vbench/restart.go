@@ -20,22 +20,7 @@ const restartTimeout = 2 * time.Minute
 // those from before the restart.
 func restartPhase(e *env) ([]metric, error) {
 	const topic = "restart"
-	if err := e.ensureTopic(topic, defaultParts); err != nil {
-		return nil, err
-	}
-	n := max(1, e.cfg.n(restartBytes)/restartRecSize)
-	if _, err := e.produce(produceSpec{topic: topic, size: restartRecSize, count: n, linger: 5 * time.Millisecond}); err != nil {
-		return nil, err
-	}
-	before, err := endOffsets(e.ctx, e.b.addr(), topic)
-	if err != nil {
-		return nil, err
-	}
-	segs, err := countSegments(e.b.dataDir, topic, e.b.kind.files)
-	if err != nil {
-		return nil, err
-	}
-	filled, err := procMem(e.b.pid())
+	before, segs, filledPeak, err := e.fillSegments(topic)
 	if err != nil {
 		return nil, err
 	}
@@ -62,9 +47,31 @@ func restartPhase(e *env) ([]metric, error) {
 		{Name: "shutdown", Unit: "s", Better: lower, Value: shutdown.Seconds()},
 		{Name: "restart to ready", Unit: "s", Better: lower, Value: ready.Seconds()},
 		{Name: "restart to end offsets", Unit: "s", Better: lower, Value: served.Seconds()},
-		{Name: "broker peak RSS", Unit: "MB", Better: lower, Value: float64(filled.hwm) / mb},
+		{Name: "broker peak RSS", Unit: "MB", Better: lower, Value: float64(filledPeak) / mb},
 		{Name: "RSS after restart", Unit: "MB", Better: lower, Value: float64(m.rss) / mb},
 	}, nil
+}
+
+// fillSegments writes the restart data into topic and returns its end
+// offsets, the number of segment files and the broker's peak RSS so far.
+func (e *env) fillSegments(topic string) (map[int32]int64, int, int64, error) {
+	if err := e.ensureTopic(topic, defaultParts); err != nil {
+		return nil, 0, 0, err
+	}
+	n := max(1, e.cfg.n(restartBytes)/restartRecSize)
+	if _, err := e.produce(produceSpec{topic: topic, size: restartRecSize, count: n, linger: 5 * time.Millisecond}); err != nil {
+		return nil, 0, 0, err
+	}
+	before, err := endOffsets(e.ctx, e.b.addr(), topic)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	segs, err := countSegments(e.b.dataDir, topic, e.b.kind.files)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	m, err := procMem(e.b.pid())
+	return before, segs, m.hwm, err
 }
 
 // restart starts the stopped broker again and times it until topic is
