@@ -127,11 +127,9 @@ func (s *Server) planFetch(req *kmsg.FetchRequest) (*fetchPlan, *kerr.Error) {
 		if req.SessionID != 0 {
 			s.sessions.remove(req.SessionID)
 		}
-		plan.sess = s.sessions.create()
-	case req.SessionID == 0:
-		return nil, kerr.InvalidFetchSessionEpoch
-	default:
-		sess, code := s.sessions.lookup(req.SessionID, req.SessionEpoch)
+		plan.sess = s.sessions.create(req.Version >= 13)
+	default: // incremental; session id 0 is never found, as in Kafka
+		sess, code := s.sessions.lookup(req.SessionID, req.SessionEpoch, req.Version >= 13)
 		if code != nil {
 			return nil, code
 		}
@@ -144,6 +142,14 @@ func (s *Server) planFetch(req *kmsg.FetchRequest) (*fetchPlan, *kerr.Error) {
 	plan.sess.mu.Lock()
 	defer plan.sess.mu.Unlock()
 	s.updateSession(im, plan.sess, req)
+	if plan.incremental && len(plan.sess.parts) == 0 {
+		// Kafka closes a session that the request emptied and answers
+		// the request sessionless.
+		s.sessions.remove(plan.sess.id)
+		plan.sess, plan.incremental = nil, false
+		plan.parts = requestParts(im, req)
+		return plan, nil
+	}
 	for _, sp := range plan.sess.parts {
 		fp := fetchPart{topic: sp.topic, topicID: sp.topicID, partition: sp.partition, offset: sp.fetchOffset, maxBytes: sp.maxBytes, curEpoch: sp.curEpoch, sp: sp}
 		if sp.topic == "" {
@@ -154,22 +160,22 @@ func (s *Server) planFetch(req *kmsg.FetchRequest) (*fetchPlan, *kerr.Error) {
 	return plan, nil
 }
 
+// updateSession adds or updates the request's partitions, then removes
+// the forgotten ones (Kafka's order: a partition in both lists is removed).
 func (s *Server) updateSession(im *image.Image, sess *fetchSession, req *kmsg.FetchRequest) {
-	for _, ft := range req.ForgottenTopics {
-		name := ft.Topic
-		if req.Version >= 13 {
-			if t := im.ByID[ft.TopicID]; t != nil {
-				name = t.Name
-			}
-		}
-		for _, p := range ft.Partitions {
-			sess.forget(name, p)
-		}
-	}
 	for _, rt := range req.Topics {
 		name, id := topicRef(im, req.Version, rt.Topic, rt.TopicID)
 		for _, rp := range rt.Partitions {
 			sess.upsert(name, id, rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch)
+		}
+	}
+	for _, ft := range req.ForgottenTopics {
+		name := ft.Topic
+		if req.Version >= 13 {
+			name, _ = topicRef(im, req.Version, ft.Topic, ft.TopicID)
+		}
+		for _, p := range ft.Partitions {
+			sess.forget(name, p)
 		}
 	}
 }
@@ -316,6 +322,9 @@ func (s *Server) finishFetch(plan *fetchPlan, parts []kmsg.FetchResponseTopicPar
 				continue
 			}
 			fp.sp.hw, fp.sp.lso, fp.sp.logStart = rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset
+			if rp.ErrorCode != 0 {
+				fp.sp.hw = -2 // as Kafka: send the partition again once the error clears
+			}
 		}
 		key := fp.topic
 		if plan.req.Version >= 13 {

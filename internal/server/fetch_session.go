@@ -20,12 +20,13 @@ type fetchSessions struct {
 }
 
 type fetchSession struct {
-	mu    sync.Mutex // held while a fetch reads or updates the partitions
-	id    int32
-	epoch int32 // the epoch the next request must carry
-	parts []*sessPart
-	index map[sessKey]*sessPart
-	elem  *list.Element
+	mu       sync.Mutex // held while a fetch reads or updates the partitions
+	id       int32
+	epoch    int32 // the epoch the next request must carry
+	topicIDs bool  // created by a v13+ request: later ones must be v13+ too
+	parts    []*sessPart
+	index    map[sessKey]*sessPart
+	elem     *list.Element
 }
 
 type sessKey struct {
@@ -51,8 +52,9 @@ func newFetchSessions(max int) *fetchSessions {
 }
 
 // create makes a new session, evicting the least recently used one when the
-// cache is full. It returns nil when sessions are disabled.
-func (fs *fetchSessions) create() *fetchSession {
+// cache is full. It returns nil when sessions are disabled. topicIDs tells
+// whether the session's requests name topics by id (Fetch v13+).
+func (fs *fetchSessions) create(topicIDs bool) *fetchSession {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.max <= 0 {
@@ -66,15 +68,15 @@ func (fs *fetchSessions) create() *fetchSession {
 	for id == 0 || fs.byID[id] != nil {
 		id = rand.Int32()
 	}
-	sess := &fetchSession{id: id, epoch: 1, index: map[sessKey]*sessPart{}}
+	sess := &fetchSession{id: id, epoch: 1, topicIDs: topicIDs, index: map[sessKey]*sessPart{}}
 	sess.elem = fs.lru.PushFront(sess)
 	fs.byID[id] = sess
 	return sess
 }
 
-// lookup finds a session for an incremental request with the given epoch,
-// or says why not.
-func (fs *fetchSessions) lookup(id, epoch int32) (*fetchSession, *kerr.Error) {
+// lookup finds a session for an incremental request with the given epoch
+// (and use of topic ids), or says why not, in Kafka's order of checks.
+func (fs *fetchSessions) lookup(id, epoch int32, topicIDs bool) (*fetchSession, *kerr.Error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	sess := fs.byID[id]
@@ -83,6 +85,9 @@ func (fs *fetchSessions) lookup(id, epoch int32) (*fetchSession, *kerr.Error) {
 	}
 	if sess.epoch != epoch {
 		return nil, kerr.InvalidFetchSessionEpoch
+	}
+	if sess.topicIDs != topicIDs {
+		return nil, kerr.FetchSessionTopicIDError
 	}
 	sess.epoch = nextEpoch(epoch)
 	fs.lru.MoveToFront(sess.elem)
