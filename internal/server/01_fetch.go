@@ -56,10 +56,12 @@ func (s *Server) handleFetch(r *request) (kmsg.Response, error) {
 		resp.ErrorCode = code.Code
 		return resp, nil
 	}
-	resp, n, hasErr := s.fetchAttempt(plan, false)
+	resp, n, hasErr, refs := s.fetchAttempt(plan)
 	if n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || hasErr {
+		r.files = refs
 		return s.finishFetch(plan, resp), nil
 	}
+	releaseRefs(refs)
 	s.parkFetch(r, plan)
 	return nil, nil
 }
@@ -85,13 +87,16 @@ func (s *Server) parkFetch(r *request, plan *fetchPlan) {
 		for {
 			select {
 			case <-w.C:
-				resp, n, hasErr := s.fetchAttempt(plan, false)
+				resp, n, hasErr, refs := s.fetchAttempt(plan)
 				if n >= int(plan.req.MinBytes) || hasErr {
+					r.files = refs
 					r.respond(s.finishFetch(plan, resp))
 					return
 				}
+				releaseRefs(refs)
 			case <-timer.C:
-				resp, _, _ := s.fetchAttempt(plan, false)
+				resp, _, _, refs := s.fetchAttempt(plan)
+				r.files = refs
 				r.respond(s.finishFetch(plan, resp))
 				return
 			case <-r.ctx.Done():
@@ -211,14 +216,16 @@ func requestParts(im *image.Image, req *kmsg.FetchRequest) []fetchPart {
 }
 
 // fetchAttempt reads every partition of the plan. It returns the response
-// partitions by plan index, the bytes read, and whether any partition failed.
-func (s *Server) fetchAttempt(plan *fetchPlan, _ bool) ([]kmsg.FetchResponseTopicPartition, int, bool) {
+// partitions by plan index, the bytes read, whether any partition failed,
+// and the reads to be sent from files (the caller releases them).
+func (s *Server) fetchAttempt(plan *fetchPlan) ([]kmsg.FetchResponseTopicPartition, int, bool, []*fileRef) {
 	if plan.sess != nil {
 		plan.sess.mu.Lock()
 		defer plan.sess.mu.Unlock()
 	}
 	out := make([]kmsg.FetchResponseTopicPartition, len(plan.parts))
 	total, hasErr := 0, false
+	var refs []*fileRef
 	readCommitted := plan.req.IsolationLevel == 1
 	for i := range plan.parts {
 		fp := &plan.parts[i]
@@ -231,17 +238,17 @@ func (s *Server) fetchAttempt(plan *fetchPlan, _ bool) ([]kmsg.FetchResponseTopi
 		if readCommitted {
 			rp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 		}
-		n := s.readPartition(fp, rp, plan.maxBytes-total, total == 0)
+		n := s.readPartition(fp, rp, plan.maxBytes-total, total == 0, &refs)
 		total += n
 		if rp.ErrorCode != 0 {
 			hasErr = true
 		}
 	}
-	return out, total, hasErr
+	return out, total, hasErr, refs
 }
 
 // readPartition fills one response partition with up to budget bytes.
-func (s *Server) readPartition(fp *fetchPart, rp *kmsg.FetchResponseTopicPartition, budget int, first bool) int {
+func (s *Server) readPartition(fp *fetchPart, rp *kmsg.FetchResponseTopicPartition, budget int, first bool, refs *[]*fileRef) int {
 	if fp.err != nil {
 		rp.ErrorCode = fp.err.Code
 		return 0
@@ -271,10 +278,17 @@ func (s *Server) readPartition(fp *fetchPart, rp *kmsg.FetchResponseTopicPartiti
 		rp.ErrorCode = appendErrorCode(err).Code
 		return 0
 	}
-	defer rr.Release()
 	if rr.Size == 0 || (!first && rr.Size > limit) {
+		rr.Release()
 		return 0
 	}
+	if streamable(&rr) {
+		f := newFileRef(rr)
+		*refs = append(*refs, f)
+		rp.RecordBatches = f.marker[:]
+		return rr.Size
+	}
+	defer rr.Release()
 	buf := make([]byte, rr.Size)
 	at := 0
 	for _, c := range rr.Chunks {

@@ -37,7 +37,7 @@ type request struct {
 	done    chan struct{}
 	once    sync.Once
 	resp    kmsg.Response // nil: no response (acks=0 produce)
-	raw     []byte        // a pre-encoded body, instead of resp
+	files   []*fileRef    // record data that resp's markers stand for
 	flexHdr bool          // response header v1 (tagged fields)
 }
 
@@ -204,6 +204,10 @@ func (r *request) respond(resp kmsg.Response) {
 			resp.SetVersion(r.version)
 		}
 		r.resp = resp
+		if resp == nil {
+			releaseRefs(r.files)
+			r.files = nil
+		}
 		close(r.done)
 	})
 }
@@ -225,6 +229,16 @@ func (c *conn) writeLoop() {
 		}
 		<-r.done
 		if broken {
+			releaseRefs(r.files)
+			continue
+		}
+		if r.files != nil {
+			err := writeStreamed(c.nc, c.appendResponse(buf[:0], r), r.files, r.kreq.IsFlexible())
+			releaseRefs(r.files)
+			if err != nil {
+				broken = true
+				c.nc.Close()
+			}
 			continue
 		}
 		buf = c.appendResponse(buf[:0], r)
@@ -252,6 +266,9 @@ func (c *conn) coalesce(buf *[]byte) *request {
 			}
 			select {
 			case <-next.done:
+				if next.files != nil {
+					return next // streamed: written on its own
+				}
 				*buf = c.appendResponse(*buf, next)
 			default:
 				return next
