@@ -79,6 +79,7 @@ func (l *Log) load() error {
 	}
 	ck, ckOK := readCheckpoint(l.fs, l.dir)
 	l.segs = d.segs
+	fresh := len(l.segs) == 0 && !ckOK
 	if len(l.segs) == 0 {
 		if err := l.createFirstSegment(ck.logStart); err != nil {
 			return err
@@ -95,7 +96,7 @@ func (l *Log) load() error {
 	if err != nil {
 		return err
 	}
-	return l.finishLoad(ck, d, clean)
+	return l.finishLoad(ck, d, clean, fresh)
 }
 
 // createFirstSegment starts an empty log at base.
@@ -224,7 +225,7 @@ func (l *Log) validRecovered(w *walker, h *record.Header, pos, base, prevLast in
 
 // finishLoad settles log start, high watermark, epochs and producer state,
 // removes the clean marker and, after recovery, makes the result durable.
-func (l *Log) finishLoad(ck checkpoint, d dirListing, clean bool) error {
+func (l *Log) finishLoad(ck checkpoint, d dirListing, clean, fresh bool) error {
 	l.logStart = max(ck.logStart, l.segs[0].base)
 	if l.logStart > l.leo {
 		clean = false
@@ -234,7 +235,7 @@ func (l *Log) finishLoad(ck checkpoint, d dirListing, clean bool) error {
 	}
 	l.hw = min(max(ck.hw, l.logStart), l.leo)
 	l.active().created = l.clk.Now() // segment.ms counts from the restart
-	if l.epochs.truncateFrom(l.leo) || !clean {
+	if l.epochs.truncateFrom(l.leo) || (!clean && !fresh) {
 		if err := saveEpochs(l.fs, l.dir, &l.epochs); err != nil {
 			return err
 		}
@@ -249,6 +250,12 @@ func (l *Log) finishLoad(ck checkpoint, d dirListing, clean bool) error {
 		return nil
 	}
 	l.dirty = true
+	if fresh {
+		// A new, empty log: nothing to make durable yet. A crash before
+		// the first checkpoint finds an empty segment and recovers it.
+		l.dirDirty = true
+		return nil
+	}
 	if err := l.fs.Remove(filepath.Join(l.dir, cleanMarkerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return storageErr("remove clean-shutdown marker", err)
 	}

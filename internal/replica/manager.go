@@ -58,8 +58,8 @@ func (m *Manager) Get(topic string, partition int32) *Partition {
 // deletes the logs of topics that are gone. Calls are serialised by the
 // controller's publishing.
 func (m *Manager) Apply(im *image.Image) error {
-	var firstErr error
 	keep := map[vlog.TopicPartition]bool{}
+	var jobs []func() error
 	for _, name := range im.TopicNames() {
 		t := im.Topics[name]
 		cfg, err := m.resolve(t.Configs)
@@ -72,12 +72,42 @@ func (m *Manager) Apply(im *image.Image) error {
 			}
 			tp := vlog.TopicPartition{Topic: name, Partition: int32(i)}
 			keep[tp] = true
-			if err := m.ensure(tp, t.ID, pa, cfg, err == nil); err != nil && firstErr == nil {
-				firstErr = err
-			}
+			jobs = append(jobs, func() error { return m.ensure(tp, t.ID, pa, cfg, err == nil) })
 		}
 	}
 	m.dropMissing(keep)
+	return runParallel(jobs, 8)
+}
+
+// runParallel runs the jobs on n workers (opening logs is mostly waiting
+// on the file system) and returns the first error.
+func runParallel(jobs []func() error, n int) error {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     = make(chan func() error)
+	)
+	for range min(n, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for job := range next {
+				if err := job(); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
 	return firstErr
 }
 
