@@ -58,6 +58,7 @@ func (c *conn) serve(ctx context.Context) {
 		c.writeLoop()
 	}()
 	err := c.readLoop(ctx)
+	cancel() // parked requests give up: the client is gone
 	close(c.queue)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.log.Info("closing connection", "err", err)

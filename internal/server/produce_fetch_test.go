@@ -132,19 +132,26 @@ func TestAcksZeroOneAll(t *testing.T) {
 func TestLongPollWakesOnProduce(t *testing.T) {
 	b := testkit.StartBroker(t)
 	createTopic(t, b.Admin(), "longpoll", 1, nil)
-	cons := b.Client(kgo.ConsumeTopics("longpoll"), kgo.FetchMaxWait(5*time.Second))
-	ctx := testkit.Context(t, 20*time.Second)
-	// Let the consumer reach the end and park.
+	// From the start of the (empty) topic, so that the record counts
+	// whenever it lands; the long max wait shows whether the parked fetch
+	// was woken by the produce or ran out.
+	cons := b.Client(kgo.ConsumeTopics("longpoll"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(10*time.Second))
+	prod := b.Client()
+	ctx := testkit.Context(t, 30*time.Second)
+	errc := make(chan error, 1)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		produceN(t, b.Client(), "longpoll", 1, 0)
+		time.Sleep(300 * time.Millisecond) // let the consumer park first
+		errc <- prod.ProduceSync(ctx, &kgo.Record{Topic: "longpoll", Value: []byte("wake")}).FirstErr()
 	}()
 	start := time.Now()
 	fs := cons.PollFetches(ctx)
-	if fs.NumRecords() != 1 {
+	if err := <-errc; err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	if fs.NumRecords() != 1 || string(fs.Records()[0].Value) != "wake" {
 		t.Fatalf("got %d records: %v", fs.NumRecords(), fs.Errors())
 	}
-	if waited := time.Since(start); waited > 4*time.Second {
+	if waited := time.Since(start); waited > 8*time.Second {
 		t.Fatalf("the parked fetch was not woken by the produce: waited %v", waited)
 	}
 }
