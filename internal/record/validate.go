@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 )
 
 // noTimestamp is Kafka's RecordBatch.NO_TIMESTAMP.
@@ -199,6 +200,10 @@ func newScanner(h *Header, o *ValidateOptions) scanner {
 // scan checks every record of section; record-level rejections are
 // collected and returned together as a *RecordsError.
 func (s *scanner) scan(section []byte) error {
+	if s.fastScan(section) {
+		return nil
+	}
+	s.maxTs, s.maxDelta = noTimestamp, -1 // start over on the careful path
 	var v recordView
 	for i := range s.n {
 		size, err := parseRecord(section, &v)
@@ -250,4 +255,98 @@ func (s *scanner) reject(err error, i int32, msg string) {
 		s.errs = &RecordsError{}
 	}
 	s.errs.add(err, i, msg)
+}
+
+// fastScan checks a records section that is well formed and whose records
+// all pass, with as little work as possible per record: the hot path of
+// uncompressed produce. It reports false, having decided nothing, when any
+// record is malformed, rejected or unusual (a LogAppendTime batch), and the
+// careful scan then runs to say exactly why.
+func (s *scanner) fastScan(b []byte) bool {
+	if s.batchLAT {
+		return false
+	}
+	checkTs := !s.topicLAT
+	lo, hi := s.now-s.before, s.now+s.after
+	if s.before < 0 || s.now-s.before > s.now { // overflow: no lower bound
+		lo = math.MinInt64
+	}
+	if s.after < 0 || s.now+s.after < s.now {
+		hi = math.MaxInt64
+	}
+	p := 0
+	for i := range s.n {
+		length, m := varint(b[p:])
+		if m == 0 || length < 1 || int(length) > len(b)-p-m {
+			return false
+		}
+		p += m
+		end := p + int(length)
+		rec := b[p+1 : end] // after the attributes
+		tsd, m := varlong(rec)
+		if m == 0 {
+			return false
+		}
+		q := m
+		od, m := varint(rec[q:])
+		if m == 0 || od != i {
+			return false
+		}
+		q += m
+		var keyNull bool
+		if q, keyNull = skipBytes(rec, q); q < 0 || (keyNull && s.requireKeys) {
+			return false
+		}
+		if q, _ = skipBytes(rec, q); q < 0 {
+			return false
+		}
+		if q = skipHeaders(rec, q); q != len(rec) {
+			return false
+		}
+		ts := s.first + tsd
+		if checkTs && ts != noTimestamp && (ts < lo || ts > hi) {
+			return false
+		}
+		if ts > s.maxTs {
+			s.maxTs, s.maxDelta = ts, i
+		}
+		p = end
+	}
+	return p == len(b)
+}
+
+// skipBytes skips a varint-length-prefixed nullable field at b[p:]; it
+// returns the position after it (-1 if malformed) and whether it was null.
+func skipBytes(b []byte, p int) (int, bool) {
+	l, m := varint(b[p:])
+	if m == 0 {
+		return -1, false
+	}
+	p += m
+	if l < 0 {
+		return p, true
+	}
+	if int(l) > len(b)-p {
+		return -1, false
+	}
+	return p + int(l), false
+}
+
+// skipHeaders skips a record's headers at b[p:]; -1 if malformed.
+func skipHeaders(b []byte, p int) int {
+	nh, m := varint(b[p:])
+	if m == 0 || nh < 0 {
+		return -1
+	}
+	p += m
+	for range nh {
+		kl, m := varint(b[p:])
+		if m == 0 || kl < 0 || int(kl) > len(b)-p-m {
+			return -1
+		}
+		if p, _ = skipBytes(b, p+m+int(kl)); p < 0 {
+			return -1
+		}
+	}
+	return p
 }

@@ -84,7 +84,7 @@ func (c *conn) readLoop(ctx context.Context) error {
 		if size < 8 || size > c.s.o.Settings.MaxRequestSize {
 			return fmt.Errorf("%w: request size %d outside [8, %d] (socket.request.max.bytes)", errProtocol, size, c.s.o.Settings.MaxRequestSize)
 		}
-		body := make([]byte, size)
+		body := c.s.bodies.get(int(size))
 		if _, err := io.ReadFull(br, body); err != nil {
 			return err
 		}
@@ -97,6 +97,29 @@ func (c *conn) readLoop(ctx context.Context) error {
 			continue
 		}
 		c.dispatch(r)
+		if r.key == kmsg.Produce.Int16() {
+			// The records were appended (copied to the log) before
+			// dispatch returned, and nothing reads the request's byte
+			// fields after that.
+			c.s.bodies.put(body)
+		}
+	}
+}
+
+// bodyPool recycles request bodies of Produce requests, the only large
+// ones, so that the hot path neither allocates nor zeroes them.
+type bodyPool struct{ p sync.Pool }
+
+func (bp *bodyPool) get(n int) []byte {
+	if b, ok := bp.p.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n)
+}
+
+func (bp *bodyPool) put(b []byte) {
+	if cap(b) <= 8<<20 {
+		bp.p.Put(&b)
 	}
 }
 

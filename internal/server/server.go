@@ -79,6 +79,7 @@ type Server struct {
 	log      *slog.Logger
 	handlers [maxKey + 1]handlerDef
 	sessions *fetchSessions
+	bodies   bodyPool
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
