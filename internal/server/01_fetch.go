@@ -175,12 +175,9 @@ func (s *Server) updateSession(im *image.Image, sess *fetchSession, req *kmsg.Fe
 		}
 	}
 	for _, ft := range req.ForgottenTopics {
-		name := ft.Topic
-		if req.Version >= 13 {
-			name, _ = topicRef(im, req.Version, ft.Topic, ft.TopicID)
-		}
+		name, id := topicRef(im, req.Version, ft.Topic, ft.TopicID)
 		for _, p := range ft.Partitions {
-			sess.forget(name, p)
+			sess.forget(name, id, p)
 		}
 	}
 }

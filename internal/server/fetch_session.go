@@ -29,9 +29,20 @@ type fetchSession struct {
 	elem     *list.Element
 }
 
+// sessKey identifies a session partition as Kafka does: by topic id in a
+// session of v13+ requests (so that distinct ids the broker does not know
+// stay apart), by name otherwise.
 type sessKey struct {
 	topic     string
+	id        [16]byte
 	partition int32
+}
+
+func (sess *fetchSession) key(topic string, id [16]byte, partition int32) sessKey {
+	if sess.topicIDs {
+		return sessKey{id: id, partition: partition}
+	}
+	return sessKey{topic: topic, partition: partition}
 }
 
 // sessPart is one partition of a session.
@@ -116,7 +127,7 @@ func (fs *fetchSessions) removeLocked(id int32) {
 
 // upsert adds a partition to the session or updates its fetch position.
 func (sess *fetchSession) upsert(topic string, id [16]byte, partition int32, offset int64, maxBytes, curEpoch int32) {
-	k := sessKey{topic, partition}
+	k := sess.key(topic, id, partition)
 	sp := sess.index[k]
 	if sp == nil {
 		sp = &sessPart{topic: topic, topicID: id, partition: partition, hw: -2, lso: -2, logStart: -2}
@@ -127,8 +138,8 @@ func (sess *fetchSession) upsert(topic string, id [16]byte, partition int32, off
 }
 
 // forget removes a partition from the session.
-func (sess *fetchSession) forget(topic string, partition int32) {
-	k := sessKey{topic, partition}
+func (sess *fetchSession) forget(topic string, id [16]byte, partition int32) {
+	k := sess.key(topic, id, partition)
 	sp := sess.index[k]
 	if sp == nil {
 		return

@@ -73,7 +73,7 @@ func (f *fetcher) request(o fetchOpts) *kmsg.FetchRequest {
 	}
 	for _, p := range o.forget {
 		ft := kmsg.NewFetchRequestForgottenTopic()
-		ft.Topic, ft.TopicID = p.topic, f.ids[p.topic]
+		ft.Topic, ft.TopicID = p.topic, f.id(p.topic)
 		if f.version >= 13 {
 			ft.Topic = ""
 		}
@@ -83,12 +83,19 @@ func (f *fetcher) request(o fetchOpts) *kmsg.FetchRequest {
 	return req
 }
 
+// id is a topic's id, or for a topic the broker does not have, a made-up
+// id spelling its name.
+func (f *fetcher) id(name string) [16]byte {
+	id, known := f.ids[name]
+	if !known {
+		copy(id[:], name)
+	}
+	return id
+}
+
 // topic finds or adds the request topic for name.
 func (f *fetcher) topic(topics *[]kmsg.FetchRequestTopic, name string) *kmsg.FetchRequestTopic {
-	id, known := f.ids[name]
-	if !known && f.version >= 13 {
-		copy(id[:], name) // a made-up id the broker cannot know
-	}
+	id := f.id(name)
 	for i := range *topics {
 		if (*topics)[i].Topic == name && f.version < 13 || (*topics)[i].TopicID == id && f.version >= 13 {
 			return &(*topics)[i]
@@ -308,6 +315,11 @@ func TestFetchUnknownTopicID(t *testing.T) {
 	// Errors are always sent again in incremental responses.
 	f.expect("incremental", fetchOpts{sessionID: full.SessionID, epoch: 1, parts: []fp{{"known", 0, 1}}}, nil, full.SessionID,
 		"?nope/0 err=100 hw=-1 lso=-1 ls=-1 recs=-")
+	// Two unknown ids are two partitions of the session, forgotten apart.
+	f.expect("second unknown id", fetchOpts{sessionID: full.SessionID, epoch: 2, parts: []fp{{"nada", 0, 0}}}, nil, full.SessionID,
+		"?nope/0 err=100 hw=-1 lso=-1 ls=-1 recs=-", "?nada/0 err=100 hw=-1 lso=-1 ls=-1 recs=-")
+	forget := fetchOpts{sessionID: full.SessionID, epoch: 3, forget: []fp{{"nope", 0, 0}}}
+	f.expect("forget the first unknown id", forget, nil, full.SessionID, "?nada/0 err=100 hw=-1 lso=-1 ls=-1 recs=-")
 }
 
 // TestFetchLeaderEpoch checks CurrentLeaderEpoch: our epoch is 0, so 1 is
