@@ -67,18 +67,12 @@ func inSequence(last, next int32) bool {
 // producer's state, as Kafka's ProducerAppendInfo does. A duplicate of one
 // of the last batches is returned with dup set and no error.
 //
-// One deliberate difference, as the design asks: a producer the log has
-// no state for must start at sequence 0, else ErrUnknownProducerID.
-// Kafka since KIP-360 (2.5) accepts any sequence from an unknown producer
-// (its state may have been removed with the segments). Vltava never
-// drops producer state with segments, so this only fires for a producer
-// that really is new to this partition.
+// A producer the log has no state for may start at any sequence, as in
+// Kafka since KIP-360: its state may have been dropped with the segments
+// that held it, and the producer cannot know.
 func (ps producers) check(h *record.Header) (dup batchMeta, isDup bool, err error) {
 	e, known := ps[h.ProducerID]
 	if !known {
-		if h.BaseSequence != 0 {
-			return dup, false, fmt.Errorf("%w: producer %d starts at sequence %d", ErrUnknownProducerID, h.ProducerID, h.BaseSequence)
-		}
 		return dup, false, nil
 	}
 	if d, ok := e.duplicateOf(h); ok {

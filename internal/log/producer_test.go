@@ -33,14 +33,15 @@ func TestIdempotentProducer(t *testing.T) {
 	// A gap is out of order.
 	_, err := l.AppendAsLeader(idem(42, 0, 7, 1).build(), 0)
 	wantErr(t, err, ErrOutOfOrderSequence)
-	// An unknown producer must start at 0.
-	_, err = l.AppendAsLeader(idem(43, 0, 5, 1).build(), 0)
-	wantErr(t, err, ErrUnknownProducerID)
+	// An unknown producer may start at any sequence (KIP-360).
+	if u := must(idem(43, 0, 5, 1)); u.FirstOffset != 6 {
+		t.Fatalf("unknown producer at sequence 5: %+v", u)
+	}
 	// A new epoch must start at 0; then the old epoch is fenced.
 	_, err = l.AppendAsLeader(idem(42, 1, 5, 1).build(), 0)
 	wantErr(t, err, ErrOutOfOrderSequence)
 	c := must(idem(42, 1, 0, 1))
-	if c.FirstOffset != 6 {
+	if c.FirstOffset != 7 {
 		t.Fatalf("new epoch: %+v", c)
 	}
 	_, err = l.AppendAsLeader(idem(42, 0, 5, 1).build(), 0)
@@ -48,7 +49,7 @@ func TestIdempotentProducer(t *testing.T) {
 	if ep, seq, ok := l.ProducerState(42); !ok || ep != 1 || seq != 0 {
 		t.Fatalf("state %d %d %v", ep, seq, ok)
 	}
-	if l.LogEndOffset() != 7 {
+	if l.LogEndOffset() != 8 {
 		t.Fatalf("LEO %d", l.LogEndOffset())
 	}
 }

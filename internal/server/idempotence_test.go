@@ -110,16 +110,16 @@ func TestIdempotentProduceRaw(t *testing.T) {
 	p.expect("old epoch's duplicate after the bump", epoch, 3, kerr.InvalidProducerEpoch, -1, "b3", "b4")
 	p.expect("new epoch continues", epoch+1, 1, nil, 6, "c6", "c7")
 
-	// A producer id the partition has never seen must start at 0. Kafka 4
-	// accepts any sequence here (KIP-360: its state may have gone with
-	// deleted segments); Vltava keeps producer state with the log and
-	// answers UNKNOWN_PRODUCER_ID, as internal/log documents.
+	// A producer id the partition has never seen may start at any
+	// sequence, as in Kafka 4 (KIP-360: its state may have gone with
+	// deleted segments); it then continues from there.
 	other, _ := initProducerID(t, cl)
 	q := &idemProducer{t: t, cl: cl, topic: "idem", pid: other}
-	q.expect("unknown producer at sequence 7", 0, 7, kerr.UnknownProducerID, -1, "u")
-	q.expect("unknown producer at sequence 0", 0, 0, nil, 8, "d8")
+	q.expect("unknown producer at sequence 7", 0, 7, nil, 8, "d8")
+	q.expect("that producer's next batch", 0, 8, nil, 9, "d9")
+	q.expect("that producer skipping a sequence", 0, 10, kerr.OutOfOrderSequenceNumber, -1, "x")
 
-	want := []string{"a0", "a1", "a2", "b3", "b4", "c5", "c6", "c7", "d8"}
+	want := []string{"a0", "a1", "a2", "b3", "b4", "c5", "c6", "c7", "d8", "d9"}
 	if got := recordKeys(t, b, "idem", len(want)); !slices.Equal(got, want) {
 		t.Fatalf("log holds %v, want %v", got, want)
 	}
