@@ -15,6 +15,7 @@ import (
 
 	"github.com/vltava/vltava/internal/broker"
 	"github.com/vltava/vltava/internal/config"
+	"github.com/vltava/vltava/internal/vfs"
 )
 
 // Broker is a running in-process broker.
@@ -23,16 +24,21 @@ type Broker struct {
 	b     *broker.Broker
 	dir   string
 	props map[string]string
+	fs    vfs.FS
 }
 
-// Option changes a test broker's properties.
-type Option func(props map[string]string)
+// Option changes a test broker's settings.
+type Option func(b *Broker)
 
 // WithConfig sets a broker property (Kafka's names).
-func WithConfig(key, value string) Option { return func(p map[string]string) { p[key] = value } }
+func WithConfig(key, value string) Option { return func(b *Broker) { b.props[key] = value } }
 
 // WithDir keeps the broker's data in dir (to restart a broker on the same data).
-func WithDir(dir string) Option { return func(p map[string]string) { p["log.dirs"] = dir } }
+func WithDir(dir string) Option { return func(b *Broker) { b.props["log.dirs"] = dir } }
+
+// WithFS runs the broker on fs instead of the real file system (vfs.Mem
+// to simulate crashes and I/O errors).
+func WithFS(fs vfs.FS) Option { return func(b *Broker) { b.fs = fs } }
 
 // StartBroker starts a broker on a random loopback port, closed when the
 // test ends.
@@ -44,10 +50,11 @@ func StartBroker(t testing.TB, opts ...Option) *Broker {
 		"log.dirs":                         t.TempDir(),
 		"group.initial.rebalance.delay.ms": "0",
 	}
+	b := &Broker{t: t, props: props}
 	for _, o := range opts {
-		o(props)
+		o(b)
 	}
-	b := &Broker{t: t, dir: props["log.dirs"], props: props}
+	b.dir = props["log.dirs"]
 	b.start()
 	t.Cleanup(func() { b.Close() })
 	return b
@@ -63,7 +70,7 @@ func (b *Broker) start() {
 	if os.Getenv("VLTAVA_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	b.b, err = broker.Start(context.Background(), broker.Options{Config: cfg, Logger: logger})
+	b.b, err = broker.Start(context.Background(), broker.Options{Config: cfg, Logger: logger, FS: b.fs})
 	if err != nil {
 		b.t.Fatalf("testkit: start broker: %v", err)
 	}
