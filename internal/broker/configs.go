@@ -32,6 +32,7 @@ func replicaConfig(b *config.Broker, overrides map[string]string) (replica.Confi
 		LogAppendTime:        t.TimestampType == "LogAppendTime",
 		Compact:              t.Compact,
 		MinInsyncReplicas:    t.MinInsyncReplicas,
+		Codec:                replica.CodecFor(t.CompressionType),
 	}, nil
 }
 

@@ -27,6 +27,9 @@ type Config struct {
 	LogAppendTime        bool
 	Compact              bool
 	MinInsyncReplicas    int32
+	// Codec is the codec batches are stored with (compression.type), or
+	// -1 to keep them as the producer sent them.
+	Codec int
 }
 
 // Partition is one partition hosted by this broker.
@@ -94,6 +97,11 @@ func (p *Partition) Append(batch []byte, acks int16) (AppendResult, error) {
 	}
 	if vr.RewriteMaxTimestamp {
 		record.SetCreateTime(batch, vr.MaxTimestamp)
+	}
+	if cfg.Codec >= 0 && vr.Header.Codec() != cfg.Codec {
+		if batch, err = recompress(batch, cfg.Codec, p.codecs); err != nil {
+			return AppendResult{}, err
+		}
 	}
 	info, err := p.log.AppendAsLeader(batch, p.epoch.Load())
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/vltava/vltava/internal/testkit"
 )
@@ -228,3 +229,47 @@ func TestRestartKeepsTopicsAndData(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestTopicCompressionTypeRecompresses(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "zstd-topic", 1, map[string]*string{"compression.type": ptr("zstd")})
+	cl := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.GzipCompression()))
+	ctx := testkit.Context(t, 10*time.Second)
+	recs := []*kgo.Record{
+		{Topic: "zstd-topic", Key: []byte("k1"), Value: []byte("one"), Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("x")}}},
+		{Topic: "zstd-topic", Key: nil, Value: []byte("two")},
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// Read the stored batch raw: it must now be zstd, with the records intact.
+	td, err := b.Admin().ListTopics(ctx, "zstd-topic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis, req.MaxBytes = 0, 1<<20
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = "zstd-topic", td["zstd-topic"].ID
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.PartitionMaxBytes = 1 << 20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := resp.Topics[0].Partitions[0].RecordBatches
+	var batch kmsg.RecordBatch
+	if err := batch.ReadFrom(raw); err != nil {
+		t.Fatal(err)
+	}
+	if codec := batch.Attributes & 7; codec != 4 || batch.NumRecords != 2 {
+		t.Fatalf("stored batch: codec %d, %d records", codec, batch.NumRecords)
+	}
+	got := consumeN(t, b, "zstd-topic", 2)
+	if string(got[0].Key) != "k1" || string(got[0].Value) != "one" || len(got[0].Headers) != 1 || string(got[0].Headers[0].Value) != "x" ||
+		got[1].Key != nil || string(got[1].Value) != "two" {
+		t.Fatalf("records after recompression: %+v %+v", got[0], got[1])
+	}
+}
