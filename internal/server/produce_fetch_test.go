@@ -273,3 +273,21 @@ func TestTopicCompressionTypeRecompresses(t *testing.T) {
 		t.Fatalf("records after recompression: %+v %+v", got[0], got[1])
 	}
 }
+
+func TestLogAppendTimeTopic(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "lat", 1, map[string]*string{"message.timestamp.type": ptr("LogAppendTime")})
+	cl := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	ctx := testkit.Context(t, 10*time.Second)
+	old := time.Now().Add(-48 * time.Hour) // outside after/before windows does not matter for LogAppendTime
+	before := time.Now().Add(-time.Second)
+	res := cl.ProduceSync(ctx, &kgo.Record{Topic: "lat", Value: []byte("a"), Timestamp: old})
+	if err := res.FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	got := consumeN(t, b, "lat", 1)
+	ts := got[0].Timestamp
+	if ts.Before(before) || ts.After(time.Now().Add(time.Second)) || got[0].Attrs.TimestampType() != 1 {
+		t.Fatalf("record timestamp %v (type %d), want the broker's append time", ts, got[0].Attrs.TimestampType())
+	}
+}
