@@ -537,3 +537,18 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// Only Produce may send frames over 16 MiB (below socket.request.max.bytes):
+// decoding other requests allocates by the counts they claim.
+func TestLargeNonProduceFrameClosed(t *testing.T) {
+	b := testkit.StartBroker(t)
+	tr := startTraffic(t, b, "traffic")
+	tr.progress(3)
+	rc := dialRaw(t, b.Addr())
+	hdr := binary.BigEndian.AppendUint32(nil, 20<<20)
+	hdr = append(hdr, 0, 3, 0, 1, 0, 0, 0, 1) // Metadata v1, correlation id 1
+	rc.write(hdr)
+	rc.expectClosed()
+	tr.progress(3)
+	tr.verify()
+}

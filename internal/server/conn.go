@@ -70,6 +70,12 @@ func (c *conn) serve(ctx context.Context) {
 	c.nc.Close()
 }
 
+// maxNonProduceRequest caps the frames of every request but Produce.
+// Decoding allocates arrays by the counts a request claims, which a
+// crafted frame can inflate many times over its size; no real client sends
+// any other request this large.
+const maxNonProduceRequest = 16 << 20
+
 // errProtocol marks errors after which the connection is closed at once.
 var errProtocol = errors.New("protocol error")
 
@@ -83,6 +89,15 @@ func (c *conn) readLoop(ctx context.Context) error {
 		size := int32(binary.BigEndian.Uint32(sizeBuf[:]))
 		if size < 8 || size > c.s.o.Settings.MaxRequestSize {
 			return fmt.Errorf("%w: request size %d outside [8, %d] (socket.request.max.bytes)", errProtocol, size, c.s.o.Settings.MaxRequestSize)
+		}
+		if size > maxNonProduceRequest {
+			key, err := br.Peek(2)
+			if err != nil {
+				return err
+			}
+			if k := int16(binary.BigEndian.Uint16(key)); k != kmsg.Produce.Int16() {
+				return fmt.Errorf("%w: %d-byte %s request (only Produce may exceed %d bytes)", errProtocol, size, kmsg.NameForKey(k), maxNonProduceRequest)
+			}
 		}
 		body := c.s.bodies.get(int(size))
 		if _, err := io.ReadFull(br, body); err != nil {
