@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/vltava
 
-.PHONY: all build run test test-short vet fmt fuzz bench clean
+.PHONY: all build run test test-deps test-short vet fmt fuzz bench clean
 
 all: build
 
@@ -17,6 +17,15 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The real clients the interop tests drive besides the Go ones (needs root
+# for apt-get): kcat, confluent-kafka and kafka-python, and KafkaJS. Tests
+# whose client is missing skip with a message naming it.
+test-deps:
+	@if ! command -v kcat >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import confluent_kafka, kafka' 2>/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat python3-confluent-kafka python3-kafka >/dev/null; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix test/interop/testdata/kafkajs --no-audit --no-fund --loglevel=error; fi
 
 test-short:
 	$(GO) test -count=1 -short ./...
