@@ -429,6 +429,9 @@ func addGroupOffsets(ctx context.Context, adm *kadm.Client, g *describedGroup) e
 // the partitions that have one.
 func fetchCommitted(ctx context.Context, adm *kadm.Client, group string) (kadm.OffsetResponses, error) {
 	committed, err := adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return kadm.OffsetResponses{}, nil // some brokers say so for a group without offsets
+	}
 	if err != nil {
 		return nil, opError(groupSubject(group), err, "")
 	}
@@ -909,13 +912,20 @@ func (f *resetFlags) mode(cmd *cobra.Command, now time.Time) (resetMode, error) 
 		if f.byDuration < 0 {
 			return resetMode{}, usageErrorf(cmd, "invalid --by-duration %s: must not be negative", f.byDuration)
 		}
-		return resetMode{kind: resetTime, millis: now.Add(-f.byDuration).UnixMilli()}, nil
+		return timeMode(now.Add(-f.byDuration)), nil
 	}
 	ts, err := time.Parse(time.RFC3339Nano, f.toDatetime)
 	if err != nil {
 		return resetMode{}, usageErrorf(cmd, "invalid --to-datetime %q: want RFC 3339, e.g. 2024-05-01T12:00:00Z", f.toDatetime)
 	}
-	return resetMode{kind: resetTime, millis: ts.UnixMilli()}, nil
+	return timeMode(ts), nil
+}
+
+// timeMode resets to the first offset at or after ts. Times before 1970
+// mean the epoch: ListOffsets gives negative timestamps special meanings
+// (latest, earliest, max timestamp).
+func timeMode(ts time.Time) resetMode {
+	return resetMode{kind: resetTime, millis: max(ts.UnixMilli(), 0)}
 }
 
 // resetOffsets plans the reset of group's offsets of specs (nil: every
