@@ -6,12 +6,14 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // killRuns is how many kill -9 and restart cycles each test goes through
 // on one data directory, to shake out races between appends, flushes,
 // checkpoints and the kill.
-const killRuns = 3
+const killRuns = 5
 
 // TestKillDuringProduce kills the broker with SIGKILL at a random moment
 // while an idempotent acks=all producer writes, restarts it on the same
@@ -37,7 +39,8 @@ func TestKillDuringProduce(t *testing.T) {
 			dir := t.TempDir()
 			const topic, partitions = "crash", 3
 			p := startProc(t, dir, pol.overrides...)
-			createTopic(t, p, topic, partitions, nil)
+			// The smallest segments Kafka allows: some runs roll one.
+			createTopic(t, p, topic, partitions, map[string]*string{"segment.bytes": kadm.StringPtr("1048576")})
 			var all []ack
 			for run := range killRuns {
 				all = append(all, produceUntilKilled(t, p, topic, partitions, run, 500+rng.IntN(8000))...)

@@ -68,14 +68,24 @@ func leadersReady(md kadm.Metadata, topic string, partitions int32) bool {
 	return true
 }
 
+// padding makes the records of produceUntilKilled big enough to roll
+// 1 MiB segments now and then.
+const padding = "|0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
+
 // produceUntilKilled produces records with sequential values to every
 // partition of topic in turn, as fast as the broker takes them, and kills
 // the broker with SIGKILL once killAfter records were acknowledged. It
 // returns every acknowledgement received.
 func produceUntilKilled(t *testing.T, p *proc, topic string, partitions int32, run, killAfter int) []ack {
 	t.Helper()
+	// Odd runs compress their batches; even ones fill segments faster.
+	codec := kgo.NoCompression()
+	if run%2 == 1 {
+		codec = kgo.SnappyCompression()
+	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(p.addr),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(codec),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(time.Millisecond),
 		kgo.RetryTimeout(5*time.Second),
@@ -96,7 +106,7 @@ func produceUntilKilled(t *testing.T, p *proc, topic string, partitions int32, r
 		defer close(done)
 		for seq := 0; ctx.Err() == nil; seq++ {
 			produced++
-			r := &kgo.Record{Topic: topic, Partition: int32(seq) % partitions, Value: []byte(recordValue(run, seq))}
+			r := &kgo.Record{Topic: topic, Partition: int32(seq) % partitions, Value: []byte(recordValue(run, seq) + padding)}
 			cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -242,4 +252,19 @@ func countRecords(logs map[int32][]*kgo.Record) int {
 		n += len(recs)
 	}
 	return n
+}
+
+// produceSync produces records and waits for each acknowledgement.
+func produceSync(t *testing.T, cl *kgo.Client, recs ...*kgo.Record) []ack {
+	t.Helper()
+	ctx := timeout(t, 30*time.Second)
+	res := cl.ProduceSync(ctx, recs...)
+	if err := res.FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	out := make([]ack, len(res))
+	for i, r := range res {
+		out[i] = ack{r.Record.Partition, r.Record.Offset, string(r.Record.Value)}
+	}
+	return out
 }
