@@ -124,6 +124,9 @@ func produceUntilKilled(t *testing.T, p *proc, topic string, partitions int32, r
 	select {
 	case <-reached:
 	case <-time.After(30 * time.Second):
+		cancel()
+		<-done
+		cl.Close()
 		mu.Lock()
 		t.Fatalf("only %d of %d records acknowledged in 30s; errors: %v", len(acks), killAfter, errs)
 	}
