@@ -185,7 +185,7 @@ func (l *Log) shouldRollLocked(h *record.Header, size int, now int64, cfg *Confi
 	if s.size+int64(size) > cfg.SegmentBytes || s.size+int64(size) > maxSegmentSize {
 		return true
 	}
-	if now-s.created.UnixMilli() >= cfg.SegmentMs {
+	if now-s.created.UnixMilli() >= cfg.rollMs() {
 		return true
 	}
 	s.mu.Lock()
@@ -208,7 +208,7 @@ func (l *Log) MaybeRoll() error {
 		return err
 	}
 	s := l.active()
-	if s.size == 0 || l.nowMs()-s.created.UnixMilli() < l.config().SegmentMs {
+	if s.size == 0 || l.nowMs()-s.created.UnixMilli() < l.config().rollMs() {
 		return nil
 	}
 	if err := l.markDirtyLocked(); err != nil {
@@ -259,6 +259,9 @@ func (l *Log) rollLocked(base int64) error {
 		old.release()
 	}
 	l.logger.Debug("rolled segment", "base", base)
+	if l.cleanerWake != nil && l.config().Compact {
+		l.cleanerWake()
+	}
 	return nil
 }
 

@@ -22,6 +22,27 @@ type Config struct {
 	FlushMessages                 int64 // flush.messages: fsync once this many messages are unflushed
 	FlushMs                       int64 // flush.ms
 	MessageTimestampLogAppendTime bool  // message.timestamp.type=LogAppendTime
+
+	// Compact is cleanup.policy with compact: the cleaner keeps the latest
+	// record per key (see cleaner.go).
+	Compact bool
+	// Delete is cleanup.policy with delete: retention.ms and retention.bytes
+	// apply. A log that is not Compact is always treated as Delete, so that
+	// the zero Config keeps Kafka's default policy.
+	Delete bool
+	// MinCleanableDirtyRatio is min.cleanable.dirty.ratio: the dirty share
+	// of the cleanable bytes that makes the log eligible for cleaning.
+	MinCleanableDirtyRatio float64
+	// MinCompactionLagMs is min.compaction.lag.ms: a segment whose newest
+	// record is younger than this is not cleaned yet.
+	MinCompactionLagMs int64
+	// MaxCompactionLagMs is max.compaction.lag.ms: dirty records older than
+	// this make the log eligible whatever its dirty ratio, and the active
+	// segment of a compacted log rolls at this age (Kafka: KIP-354).
+	MaxCompactionLagMs int64
+	// DeleteRetentionMs is delete.retention.ms: how long a tombstone stays
+	// after the clean that first kept it (its delete horizon).
+	DeleteRetentionMs int64
 }
 
 // DefaultConfig returns Kafka's topic defaults.
@@ -35,6 +56,11 @@ func DefaultConfig() Config {
 		RetentionBytes:     -1,
 		FlushMessages:      math.MaxInt64,
 		FlushMs:            math.MaxInt64,
+		Delete:             true,
+
+		MinCleanableDirtyRatio: 0.5,
+		MaxCompactionLagMs:     math.MaxInt64,
+		DeleteRetentionMs:      24 * 3600 * 1000,
 	}
 }
 
@@ -60,7 +86,26 @@ func (c Config) withDefaults() Config {
 	if c.FlushMs <= 0 {
 		c.FlushMs = d.FlushMs
 	}
+	if c.MaxCompactionLagMs <= 0 {
+		c.MaxCompactionLagMs = d.MaxCompactionLagMs
+	}
+	c.MinCompactionLagMs = max(c.MinCompactionLagMs, 0)
+	c.DeleteRetentionMs = max(c.DeleteRetentionMs, 0)
 	return c
+}
+
+// retainsByTime reports whether retention.ms and retention.bytes apply:
+// cleanup.policy has delete, or is not compact.
+func (c *Config) retainsByTime() bool { return c.Delete || !c.Compact }
+
+// rollMs is the active segment's greatest age: segment.ms, or for a
+// compacted log max.compaction.lag.ms when that is smaller, so that dirty
+// records in the active segment become cleanable in time (Kafka: KIP-354).
+func (c *Config) rollMs() int64 {
+	if c.Compact {
+		return min(c.SegmentMs, c.MaxCompactionLagMs)
+	}
+	return c.SegmentMs
 }
 
 // Options configure Open.
@@ -81,4 +126,6 @@ type Options struct {
 	// find the exact record inside compressed batches; without it they
 	// answer with the batch's base offset for those.
 	Decompress func(codec int, data []byte) ([]byte, error)
+
+	cleanerWake func() // set by the Manager: a compacted log rolled
 }

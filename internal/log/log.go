@@ -44,6 +44,12 @@ type Log struct {
 	// marker. Guarded by mu.
 	dirty bool
 
+	cleanMu sync.Mutex   // serialises cleans of this log
+	cst     cleanerState // the cleaner's bookkeeping (own mutex)
+	// cleanerWake, if set, wakes the manager's cleaner when a compacted
+	// log rolls a segment.
+	cleanerWake func()
+
 	rw       sync.RWMutex // what readers see; written under mu too
 	segs     []*segment   // by base offset; the last is the active segment
 	logStart int64
@@ -58,7 +64,8 @@ func Open(o Options) (*Log, error) {
 	if o.FS == nil || o.Dir == "" {
 		return nil, errors.New("log: Open needs FS and Dir")
 	}
-	l := &Log{fs: o.FS, dir: o.Dir, clk: o.Clock, logger: o.Logger, dirFailed: o.DirFailed, decompress: o.Decompress}
+	l := &Log{fs: o.FS, dir: o.Dir, clk: o.Clock, logger: o.Logger, dirFailed: o.DirFailed, decompress: o.Decompress,
+		cleanerWake: o.cleanerWake}
 	if l.clk == nil {
 		l.clk = clock.Real{}
 	}

@@ -60,6 +60,8 @@ type ManagerOptions struct {
 	CheckpointInterval time.Duration
 	// Decompress is passed to every log (see Options.Decompress).
 	Decompress func(codec int, data []byte) ([]byte, error)
+	// Cleaner configures the log cleaner that Run starts.
+	Cleaner CleanerOptions
 }
 
 // lockFileName is the data directory's lock file.
@@ -73,6 +75,8 @@ type Manager struct {
 	unlock   func() error
 	offline  atomic.Bool
 	existing []TopicPartition
+
+	cleaners *cleanerPool
 
 	mu     sync.Mutex
 	logs   map[TopicPartition]*Log
@@ -90,7 +94,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	if err := o.FS.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, storageErr("create data dir", err)
 	}
-	m := &Manager{o: o, logs: map[TopicPartition]*Log{}}
+	m := &Manager{o: o, logs: map[TopicPartition]*Log{}, cleaners: newCleanerPool(o.Cleaner, o.Clock)}
 	if err := m.takeLock(); err != nil {
 		return nil, err
 	}
@@ -187,7 +191,7 @@ func (m *Manager) options(tp TopicPartition, cfg Config) Options {
 	return Options{
 		FS: m.o.FS, Dir: filepath.Join(m.o.Dir, tp.DirName()), Config: cfg, Clock: m.o.Clock,
 		Logger: m.o.Logger, Topic: tp.Topic, Partition: tp.Partition,
-		DirFailed: &m.offline, Decompress: m.o.Decompress,
+		DirFailed: &m.offline, Decompress: m.o.Decompress, cleanerWake: m.cleaners.notify,
 	}
 }
 
@@ -378,8 +382,10 @@ func (m *Manager) sortedLogs() []*Log {
 // Run does the background work until ctx ends: retention every
 // RetentionCheckInterval; flush.ms flushes, segment.ms rolls and
 // checkpoints every FlushCheckInterval (checkpoints at most every
-// CheckpointInterval).
+// CheckpointInterval); the cleaner threads (see CleanerOptions).
 func (m *Manager) Run(ctx context.Context) {
+	waitCleaner := m.startCleaner(ctx)
+	defer waitCleaner()
 	var lastCkpt atomic.Int64
 	stopR := m.every(ctx, m.o.RetentionCheckInterval, m.RetentionPass)
 	stopF := m.every(ctx, m.o.FlushCheckInterval, func() {

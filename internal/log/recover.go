@@ -31,9 +31,12 @@ func parseOffsetName(name, ext string) (int64, bool) {
 	return v, err == nil && v >= 0
 }
 
-// list reads the directory, removing leftovers of interrupted deletes and
-// atomic writes.
+// list reads the directory, finishing an interrupted cleaner swap and
+// removing leftovers of interrupted deletes, atomic writes and cleans.
 func (l *Log) list() (dirListing, error) {
+	if err := l.recoverSwap(); err != nil {
+		return dirListing{}, err
+	}
 	ents, err := l.fs.ReadDir(l.dir)
 	if err != nil {
 		return dirListing{}, storageErr("list partition dir", err)
@@ -59,7 +62,7 @@ func (l *Log) list() (dirListing, error) {
 		switch {
 		case name == cleanMarkerFile:
 			d.clean = true
-		case strings.HasSuffix(name, extDeleted), strings.HasSuffix(name, extTmp):
+		case strings.HasSuffix(name, extDeleted), strings.HasSuffix(name, extTmp), strings.HasSuffix(name, extCleaned):
 			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return d, storageErr("remove leftover", err)
 			}

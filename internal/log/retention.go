@@ -24,6 +24,9 @@ func (l *Log) EnforceRetention() (deletedSegments int, err error) {
 		return n, err
 	}
 	total := n
+	if !cfg.retainsByTime() { // cleanup.policy=compact: the cleaner keeps the log small
+		return total, nil
+	}
 	if cfg.RetentionMs >= 0 {
 		n, err = l.deleteLeadingLocked(l.olderThan(l.nowMs() - cfg.RetentionMs))
 		total += n
@@ -46,12 +49,13 @@ func (l *Log) belowLogStart(s *segment, upper int64) (bool, error) {
 	return upper <= l.logStart, nil
 }
 
-// olderThan deletes segments whose largest timestamp is below limit.
+// olderThan deletes segments whose largest timestamp is below limit, and
+// closed segments left empty by the cleaner.
 func (l *Log) olderThan(limit int64) segPredicate {
 	interval := l.config().IndexIntervalBytes
 	return func(s *segment, upper int64) (bool, error) {
 		ts, _, ok, err := s.maxTimestamp(s.size, interval)
-		return ok && ts < limit, err
+		return !ok || ts < limit, err
 	}
 }
 

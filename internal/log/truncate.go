@@ -123,6 +123,7 @@ func (l *Log) reindexActiveLocked() error {
 // state down to the new log end. Lock should be held (and Log.fmu).
 func (l *Log) afterTruncateLocked() error {
 	l.dirDirty = true
+	l.truncateCleaner(l.leo)
 	if l.flushed.Load() > l.leo {
 		l.flushed.Store(l.leo)
 	}
