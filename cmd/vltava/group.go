@@ -397,6 +397,9 @@ func addGroupOffsets(ctx context.Context, adm *kadm.Client, g *describedGroup) e
 	for i := range g.Members {
 		m := &g.Members[i]
 		for _, at := range m.Assignment {
+			if at.Topic == "" {
+				continue // a broker that sent only the topic's id; kadm keeps names only
+			}
 			set.Add(at.Topic, at.Partitions...)
 			for _, p := range at.Partitions {
 				if owners[at.Topic] == nil {
