@@ -14,6 +14,7 @@ import (
 
 	"github.com/vltava/vltava/internal/clock"
 	"github.com/vltava/vltava/internal/config"
+	"github.com/vltava/vltava/internal/group"
 	vlog "github.com/vltava/vltava/internal/log"
 	"github.com/vltava/vltava/internal/metadata/controller"
 	"github.com/vltava/vltava/internal/metadata/image"
@@ -39,6 +40,7 @@ type Broker struct {
 	meta      quorum.Log
 	ctl       *controller.Controller
 	replicas  *replica.Manager
+	groups    *group.Coordinator
 	srv       *server.Server
 	addrs     map[string]string
 	clusterID string
@@ -109,6 +111,7 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 		closeAll(listeners)
 		return nil, err
 	}
+	b.startGroups(o)
 	b.srv = server.New(server.Options{
 		NodeID: cfg.NodeID, ClusterID: b.clusterID, Listeners: listeners,
 		Settings: server.Settings{
@@ -118,7 +121,7 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 			LogDir:           dir,
 		},
 		Controller: b.ctl, Replicas: b.replicas, Logs: b.logs,
-		Configs: describer{cfg}, Clock: o.Clock, Logger: o.Logger,
+		Configs: describer{cfg}, Groups: b.groups, Clock: o.Clock, Logger: o.Logger,
 	})
 	runCtx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
@@ -157,6 +160,18 @@ func (b *Broker) startReplicas(o Options) error {
 		}
 	})
 	return nil
+}
+
+// startGroups starts the group coordinator on the __consumer_offsets
+// partitions this node leads, following leadership changes.
+func (b *Broker) startGroups(o Options) {
+	gcfg, topic := group.FromBroker(b.cfg)
+	b.groups = group.New(group.Options{
+		NodeID: b.cfg.NodeID, Config: gcfg, Topic: topic,
+		Controller: b.ctl, Replicas: b.replicas, Clock: o.Clock, Logger: o.Logger,
+	})
+	b.groups.Apply(b.ctl.Image())
+	b.ctl.Subscribe(func(_, im *image.Image) { b.groups.Apply(im) })
 }
 
 func (b *Broker) bind() (map[string]net.Listener, error) {
@@ -224,6 +239,9 @@ func (b *Broker) ClusterID() string { return b.clusterID }
 func (b *Broker) Close() error {
 	if b.srv != nil {
 		b.srv.Close()
+	}
+	if b.groups != nil {
+		b.groups.Close()
 	}
 	if b.cancel != nil {
 		b.cancel()

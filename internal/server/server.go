@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/vltava/vltava/internal/clock"
+	"github.com/vltava/vltava/internal/group"
 	vlog "github.com/vltava/vltava/internal/log"
 	"github.com/vltava/vltava/internal/metadata/controller"
 	"github.com/vltava/vltava/internal/replica"
@@ -36,6 +37,7 @@ type Options struct {
 	Replicas   *replica.Manager
 	Logs       *vlog.Manager
 	Configs    ConfigDescriber
+	Groups     *group.Coordinator // the group coordinator (consumer groups, committed offsets)
 	Clock      clock.Clock
 	Logger     *slog.Logger
 }
