@@ -32,6 +32,8 @@ type cleaner struct {
 	plan    *cleanPlan
 	stats   CleanStats
 	horizon int64 // latest delete horizon of a kept tombstone
+
+	afterSwap func() // tests: called after each group's swap
 }
 
 // keptRecord is a surviving record; its headers are hdrs[h0:h1].
@@ -260,6 +262,9 @@ func (c *cleaner) cleanGroup(ctx context.Context, l *Log, g []segView) error {
 	if ns != nil {
 		c.stats.SegmentsAfter++
 	}
+	if c.afterSwap != nil {
+		c.afterSwap()
+	}
 	return nil
 }
 
@@ -337,18 +342,19 @@ func (c *cleaner) survivors(h *record.Header, b []byte) (tombstones bool, err er
 }
 
 // retain decides one record: it needs a key, no later offset for its key
-// in the map, and, for a tombstone, a delete horizon not yet reached.
+// in the map, and, for a tombstone, a delete horizon not yet reached. A
+// tombstone past its horizon stays when it lies beyond the map's end:
+// older records of its key there were not looked at and would resurface.
 func (c *cleaner) retain(h *record.Header, r *record.Record) bool {
 	if r.Key == nil {
 		return false
 	}
-	if latest, ok := c.offsets.get(r.Key); ok && h.BaseOffset+int64(r.OffsetDelta) < latest {
+	off := h.BaseOffset + int64(r.OffsetDelta)
+	if latest, ok := c.offsets.get(r.Key); ok && off < latest {
 		return false
 	}
-	if r.Value == nil && h.Attributes&record.AttrDeleteHorizon != 0 && c.plan.now >= h.FirstTimestamp {
-		return false
-	}
-	return true
+	expired := h.Attributes&record.AttrDeleteHorizon != 0 && c.plan.now >= h.FirstTimestamp
+	return r.Value != nil || !expired || off >= c.stats.EndOffset
 }
 
 // noteHorizon remembers the delete horizon of a batch keeping tombstones.
