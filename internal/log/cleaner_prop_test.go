@@ -180,4 +180,3 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
-
