@@ -16,11 +16,15 @@
 //	leader-epoch-checkpoint         leader epoch -> start offset
 //	partition.checkpoint            log start offset, recovery point, HW
 //	clean-shutdown                  marker: Close finished (see Opening)
+//	cleaner-checkpoint              compacted logs: where cleaning got to
+//	cleaner-swap                    compacted logs: a swap in progress
 //
 // File names carry a 20-digit, zero-padded decimal offset: a segment's base
 // offset (its first offset), or a snapshot's offset (the log end offset
 // when it was taken). Files ending in ".deleted" or ".tmp" are leftovers of
-// an interrupted delete or atomic write and are removed on open.
+// an interrupted delete or atomic write and are removed on open, as are
+// files ending in ".cleaned" unless a cleaner-swap names them (see
+// Cleaning).
 //
 // # Segment (.log)
 //
@@ -36,6 +40,14 @@
 // rather than on the first batch's client timestamp, so that producers with
 // skewed clocks cannot force or stall rolls. After a restart the active
 // segment's age counts from the restart.
+//
+// Compacted logs: the cleaner rewrites closed segments, so offsets then
+// have gaps (still strictly increasing), a segment may be empty (only the
+// log's first, which keeps the log start), a batch may hold no records
+// (the emptied last batch of a producer: header only, uncompressed,
+// firstTimestamp -1, its original offsets and sequences), and a batch
+// holding tombstones carries attribute bit 6 with its delete horizon in
+// firstTimestamp (KIP-534; record timestamp deltas are rebased on it).
 //
 // # Offset index (.index)
 //
@@ -126,14 +138,59 @@
 // dropped; producer state is rebuilt from the latest snapshot plus replay.
 // Everything below the recovery point is trusted as it is.
 //
+// # Cleaning
+//
+// The cleaner (cleaner.go) rewrites a group of consecutive closed
+// segments into one cleaned segment with the base offset of the group's
+// first, and swaps it in so that a crash leaves the group either old or
+// cleaned, never a mix:
+//
+//  1. <base>.log.cleaned, .index.cleaned and .timeindex.cleaned are
+//     written and fsynced. A crash here leaves them without a manifest:
+//     Open removes them.
+//  2. cleaner-swap is written atomically (temporary file, fsync, rename,
+//     directory fsync). This is the commit point.
+//  3. The group's segments are renamed to .deleted; directory fsync.
+//  4. The .cleaned files are renamed into place, indexes first and the
+//     .log last; cleaner-swap is removed; directory fsync.
+//
+// Open finishes a swap it finds committed: if <base>.log.cleaned exists it
+// removes the files of every old segment the manifest names and renames
+// the .cleaned files into place; otherwise step 4 had happened and only
+// the manifest goes. A clean is a sequence of such swaps, one per group.
+//
+// cleaner-swap:
+//
+//	0   4  magic "VCS1"
+//	4   4  CRC-32C of everything after this field
+//	8   8  base of the cleaned segment, -1 when the group cleaned to
+//	       nothing and is removed without replacement
+//	16  4  number n of replaced segments
+//	20  8n their base offsets
+//
+// cleaner-checkpoint, written atomically after each clean; when missing
+// or corrupt the whole log counts as dirty, which costs a full clean and
+// nothing else:
+//
+//	0   4  magic "VCC1"
+//	4   4  CRC-32C of everything after this field
+//	8   8  first dirty offset: offsets below were cleaned
+//	16  8  broker time of the last clean (ms), 0: never
+//	24  8  latest delete horizon given to a kept tombstone (ms), 0: none
+//
 // # Concurrency
 //
-// Lock order: Log.fmu (fsync) -> Log.mu (writers: append, roll, retention,
-// truncate, close) -> Log.rw (what readers see: segment list, sizes, log
+// Lock order: Log.cleanMu (one clean at a time) -> Log.fmu (fsync) ->
+// Log.mu (writers: append, roll, retention, truncate, close, a cleaner's
+// swap) -> Log.rw (what readers see: segment list, sizes, log
 // start, end, high watermark) -> segment.mu (a segment's file handle and
 // indexes). Appends write the file under mu only and then publish the new
 // end under rw briefly; readers hold rw only to pick segments and
 // positions, and read with ReadAt outside any lock. Segments are reference
 // counted: a deleted segment's files are renamed to ".deleted" at once and
-// removed when the last reader releases it.
+// removed when the last reader releases it. The cleaner reads closed
+// segments without Log.mu, holding references with their files open, and
+// takes Log.mu only to swap, after checking that the group is unchanged
+// (retention or truncation since make it start over). Log.cst.mu, the
+// cleaner's bookkeeping, is a leaf.
 package log
