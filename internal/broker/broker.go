@@ -19,6 +19,7 @@ import (
 	"github.com/vltava/vltava/internal/metadata/controller"
 	"github.com/vltava/vltava/internal/metadata/image"
 	"github.com/vltava/vltava/internal/metadata/quorum"
+	"github.com/vltava/vltava/internal/record"
 	"github.com/vltava/vltava/internal/replica"
 	"github.com/vltava/vltava/internal/server"
 	"github.com/vltava/vltava/internal/vfs"
@@ -78,12 +79,17 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	if b.clusterID, err = loadMetaProperties(o.FS, dir, cfg.NodeID); err != nil {
 		return nil, err
 	}
+	codecs := record.NewCodecs()
 	b.logs, err = vlog.NewManager(vlog.ManagerOptions{
 		FS: o.FS, Dir: dir, Clock: o.Clock, Logger: o.Logger,
 		RetentionCheckInterval: time.Duration(cfg.Log.RetentionCheckIntervalMs) * time.Millisecond,
 		// Kafka checks flush.ms every log.flush.scheduler.interval.ms
 		// (default: never); checking at least every second is cheap.
 		FlushCheckInterval: time.Duration(min(cfg.Log.FlushSchedulerIntervalMs, 1000)) * time.Millisecond,
+		// Exact ListOffsets by timestamp inside compressed batches.
+		Decompress: func(codec int, data []byte) ([]byte, error) {
+			return codecs.Decompress(codec, data, nil)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open log dir %s: %w", dir, err)
@@ -147,6 +153,9 @@ func (b *Broker) startReplicas(o Options) error {
 		return err
 	}
 	for _, tp := range b.logs.Existing() {
+		if tp.DirName() == metadataDirName {
+			continue // the metadata log, not a partition
+		}
 		if b.replicas.Get(tp.Topic, tp.Partition) == nil {
 			b.logger.Info("deleting log of a partition that no longer exists", "topic", tp.Topic, "partition", tp.Partition)
 			if err := b.logs.Delete(tp); err != nil {

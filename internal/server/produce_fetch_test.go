@@ -291,3 +291,19 @@ func TestLogAppendTimeTopic(t *testing.T) {
 		t.Fatalf("record timestamp %v (type %d), want the broker's append time", ts, got[0].Attrs.TimestampType())
 	}
 }
+
+// Several restarts in a row keep topics, configs and data: the metadata
+// log lives beside the partition directories and must never be mistaken
+// for one.
+func TestRepeatedRestarts(t *testing.T) {
+	b := testkit.StartBroker(t)
+	createTopic(t, b.Admin(), "again", 1, nil)
+	for round := range 3 {
+		produceN(t, b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner())), "again", 10, 0)
+		b.Restart()
+		got := consumeN(t, b, "again", 10*(round+1))
+		if got[len(got)-1].Offset != int64(10*(round+1)-1) {
+			t.Fatalf("round %d: last offset %d", round, got[len(got)-1].Offset)
+		}
+	}
+}
