@@ -18,12 +18,6 @@ import (
 // record i of a partition is stamped groupTime + i seconds.
 var groupTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// newGroupTestCLI starts the broker the group CLI tests run against.
-func newGroupTestCLI(t *testing.T) *cli {
-	t.Helper()
-	return newGroupCLI(t) // TEMPORARY: kfake until Vltava's coordinator lands
-}
-
 // produceStamped writes n records to one partition, record i valued
 // "p<partition>-<i>" and stamped groupTime + i seconds.
 func (c *cli) produceStamped(topic string, partition int32, n int) {
@@ -124,7 +118,7 @@ func (c *cli) committed(group string) string {
 	c.t.Helper()
 	offs, err := c.admin().FetchOffsets(testkit.Context(c.t, 10*time.Second), group)
 	if errors.Is(err, kerr.GroupIDNotFound) {
-		return "" // Kafka answers an unknown group with no offsets; kfake with this error
+		return "" // some brokers answer a group without offsets so
 	}
 	if err != nil {
 		c.t.Fatalf("fetch offsets of %s: %v", group, err)
@@ -164,7 +158,7 @@ func fields(s string, repl map[string]string) string {
 }
 
 func TestGroupDescribeLag(t *testing.T) {
-	c := newGroupTestCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "3")
 	c.ok("a\nb\nc\nd\ne\n", "produce", "t", "--partition", "0")
 	c.ok("f\ng\nh\n", "produce", "t", "--partition", "1")
@@ -224,7 +218,7 @@ MID - cons-1 HOST t(0,1,2)
 }
 
 func TestGroupDescribeJSON(t *testing.T) {
-	c := newGroupTestCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "2")
 	c.ok("a\nb\n", "produce", "t", "--partition", "1")
 	m := c.member("g", "cons-1", "t")
@@ -287,7 +281,7 @@ func TestGroupDescribeJSON(t *testing.T) {
 }
 
 func TestGroupDescribeEmptyGroupAndMissing(t *testing.T) {
-	c := newGroupTestCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "2")
 	c.ok("a\nb\nc\n", "produce", "t", "--partition", "0")
 	m := c.member("g", "cons-1", "t")
@@ -316,7 +310,7 @@ t      0          3               3               0    -          -     -
 }
 
 func TestGroupResetOffsets(t *testing.T) {
-	c := newGroupTestCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "2")
 	c.produceStamped("t", 0, 10)
 	c.produceStamped("t", 1, 4)
@@ -394,7 +388,7 @@ Reset offsets of group "g".
 }
 
 func TestGroupResetOffsetsNewGroupAndErrors(t *testing.T) {
-	c := newGroupTestCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "2")
 	c.produceStamped("t", 0, 3)
 	// A group that does not exist yet can be given offsets (as Kafka's tool allows).
@@ -423,7 +417,7 @@ Reset offsets of group "fresh".
 }
 
 func TestGroupListDelete(t *testing.T) {
-	c := newGroupTestCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "1")
 	c.ok("a\n", "produce", "t")
 	idle := c.member("idle", "c-idle", "t")
@@ -481,7 +475,7 @@ idle    classic  Empty
 }
 
 func TestGroupDeleteOffsets(t *testing.T) {
-	c := newGroupTestCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t1", "--partitions", "2")
 	c.ok("", "topic", "create", "t2", "--partitions", "1")
 	c.ok("a\n", "produce", "t1", "--partition", "0")
@@ -561,86 +555,4 @@ func TestGroupUnreachable(t *testing.T) {
 		t.Fatalf("unreachable: exit %d, stdout %q", r.code, r.out)
 	}
 	wantLine(t, "unreachable", r.err, "vltava: cannot reach broker at 127.0.0.1:")
-}
-
-// waitConsumerState waits until a KIP-848 group is in state with members
-// members, returning the member id and host of the member with clientID
-// (empty when there are no members).
-func (c *cli) waitConsumerState(group, state string, members int, clientID string) (id, host string) {
-	c.t.Helper()
-	adm := c.admin()
-	testkit.Eventually(c.t, 20*time.Second, "group "+group+" "+state, func() bool {
-		ds, err := adm.DescribeConsumerGroups(context.Background(), group)
-		if err != nil || ds[group].State != state || len(ds[group].Members) != members {
-			return false
-		}
-		for _, m := range ds[group].Members {
-			if m.ClientID == clientID {
-				id, host = m.MemberID, m.ClientHost
-			}
-		}
-		return true
-	})
-	return id, host
-}
-
-func TestGroupConsumerProtocol(t *testing.T) {
-	c := newGroupTestCLI(t)
-	c.ok("", "topic", "create", "t", "--partitions", "2")
-	c.ok("a\nb\n", "produce", "t", "--partition", "0")
-	m := c.member848("g", "cons-1", "t")
-	consumeCommit(t, m, 2)
-	id, host := c.waitConsumerState("g", "Stable", 1, "cons-1")
-	repl := map[string]string{id: "MID", host: "HOST"}
-
-	wantEqual(t, "list", c.ok("", "group", "list", "--type", "consumer"), "GROUP  TYPE      STATE\ng      consumer  Stable\n")
-	wantEqual(t, "describe", fields(c.ok("", "group", "describe", "g"), repl), `Group: g
-Type: consumer
-State: Stable
-Protocol type: consumer
-Assignor: range
-Coordinator: `+c.nodeID()+`
-Members: 1
-
-MEMBER-ID INSTANCE-ID CLIENT-ID HOST ASSIGNMENT
-MID - cons-1 HOST t(0,1)
-
-TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG MEMBER-ID HOST CLIENT-ID
-t 0 2 2 0 MID HOST cons-1
-t 1 - 0 - MID HOST cons-1
-`)
-	r := c.run("", "group", "reset-offsets", "g", "--topic", "t", "--to-earliest")
-	if r.code != 1 || r.out != "" {
-		t.Fatalf("reset of an active group: exit %d, stdout %q", r.code, r.out)
-	}
-	wantEqual(t, "refusal", r.err, "vltava: group \"g\" is active (state Stable, 1 members): offsets can only be reset while the group has no members; stop its consumers first\n")
-
-	m.Close()
-	c.waitConsumerState("g", "Empty", 0, "")
-	c.ok("", "group", "reset-offsets", "g", "--topic", "t:0", "--to-offset", "1", "--execute")
-	wantEqual(t, "committed", c.committed("g"), "t/0=1")
-	wantEqual(t, "delete", c.ok("", "group", "delete", "g"), "Deleted group \"g\".\n")
-	wantEqual(t, "list after delete", c.ok("", "group", "list"), "GROUP  TYPE  STATE\n")
-}
-
-// member848 starts a franz-go consumer in a KIP-848 group (server-side
-// range assignment) that commits only when the test says so.
-func (c *cli) member848(group, clientID string, topics ...string) *kgo.Client {
-	c.t.Helper()
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(c.addr),
-		kgo.ClientID(clientID),
-		kgo.ConsumerGroup(group),
-		kgo.ServerSideBalancer(),
-		kgo.Balancers(kgo.RangeBalancer()),
-		kgo.ConsumeTopics(topics...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.DisableAutoCommit(),
-		kgo.FetchMaxWait(100*time.Millisecond),
-	)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(cl.Close)
-	return cl
 }

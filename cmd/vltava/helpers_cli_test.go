@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/vltava/vltava/internal/testkit"
@@ -194,18 +193,4 @@ func (c *cli) withNode(template string) string {
 		}
 		return id + strings.Repeat(" ", pad)
 	})
-}
-
-// newGroupCLI returns a runner against franz-go's kfake, for the consumer
-// group path: Vltava's group coordinator comes in a later issue, and the
-// CLI's group handling (assignment tracking, commits) is tested against a
-// broker that has one meanwhile.
-func newGroupCLI(t *testing.T) *cli {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return &cli{t: t, addr: c.ListenAddrs()[0]}
 }

@@ -260,7 +260,7 @@ func TestConsumeFollowUntilInterrupted(t *testing.T) {
 }
 
 func TestConsumeGroup(t *testing.T) {
-	c := newGroupCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "2")
 	c.ok("a\nb\n", "produce", "t", "--partition", "0")
 	c.ok("c\n", "produce", "t", "--partition", "1")
@@ -272,7 +272,7 @@ func TestConsumeGroup(t *testing.T) {
 }
 
 func TestConsumeGroupCount(t *testing.T) {
-	c := newGroupCLI(t)
+	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "1")
 	c.ok("a\nb\nc\n", "produce", "t")
 	wantEqual(t, "first", c.ok("", "consume", "t", "--group", "g", "--from-beginning", "--count", "2"), "a\nb\n")

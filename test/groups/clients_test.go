@@ -4,13 +4,15 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/vltava/vltava/internal/testkit"
 )
 
 // twoRounds consumes a topic in two runs of one group consumer: the first
 // run reads a first round of records, the second only the round produced
 // after it, so it must resume from the offsets the first committed. consume
 // runs one consumer that must process n records into the collector.
-func twoRounds(t *testing.T, b broker, topic, group string, consume func(n int, col *collector)) {
+func twoRounds(t *testing.T, b *testkit.Broker, topic, group string, consume func(n int, col *collector)) {
 	t.Helper()
 	const partitions = int32(4)
 	createTopic(t, b, topic, partitions)
@@ -28,7 +30,7 @@ func twoRounds(t *testing.T, b broker, topic, group string, consume func(n int, 
 
 // runScript runs a testdata group consumer script for n records and adds
 // what it consumed to col.
-func runScript(t *testing.T, b broker, script, topic, group string, n int, col *collector) {
+func runScript(t *testing.T, b *testkit.Broker, script, topic, group string, n int, col *collector) {
 	t.Helper()
 	out := run(t, systemPython, "testdata/"+script, b.Addr(), topic, group, strconv.Itoa(n))
 	if rest := parseLines(t, col, script, out); !slices.Equal(rest, []string{"done"}) {
@@ -40,7 +42,7 @@ func runScript(t *testing.T, b broker, script, topic, group string, n int, col *
 // group consumer, committing synchronously after each record.
 func TestConfluentKafkaPythonGroup(t *testing.T) {
 	needPythonModule(t, "confluent_kafka", "python3-confluent-kafka")
-	b := startBroker(t)
+	b := testkit.StartBroker(t)
 	twoRounds(t, b, "confluent-group", "confluent-g", func(n int, col *collector) {
 		runScript(t, b, "confluent_group.py", "confluent-group", "confluent-g", n, col)
 	})
@@ -50,7 +52,7 @@ func TestConfluentKafkaPythonGroup(t *testing.T) {
 // committing synchronously after each record.
 func TestKafkaPythonGroup(t *testing.T) {
 	needPythonModule(t, "kafka", "python3-kafka")
-	b := startBroker(t)
+	b := testkit.StartBroker(t)
 	twoRounds(t, b, "kafka-python-group", "kafka-python-g", func(n int, col *collector) {
 		runScript(t, b, "kafkapython_group.py", "kafka-python-group", "kafka-python-g", n, col)
 	})
@@ -60,7 +62,7 @@ func TestKafkaPythonGroup(t *testing.T) {
 // consumer), which commits the offsets it consumed when it closes.
 func TestKcatBalancedConsumer(t *testing.T) {
 	kcat := needTool(t, "kcat")
-	b := startBroker(t)
+	b := testkit.StartBroker(t)
 	twoRounds(t, b, "kcat-group", "kcat-g", func(n int, col *collector) {
 		out := run(t, kcat, "-b", b.Addr(), "-G", "kcat-g", "-e", "-q",
 			"-X", "auto.offset.reset=earliest", "-X", "session.timeout.ms=6000",

@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -38,20 +37,6 @@ const systemPython = "/usr/bin/python3"
 
 // cmdTimeout bounds every external command.
 const cmdTimeout = 30 * time.Second
-
-// broker is what the tests need of a broker; *testkit.Broker has it.
-type broker interface {
-	Addr() string
-	Restart()
-	Client(opts ...kgo.Opt) *kgo.Client
-	Admin() *kadm.Client
-}
-
-// startBroker starts the broker a test runs against.
-func startBroker(t *testing.T) broker {
-	t.Helper()
-	return startFake(t) // TEMPORARY: kfake until Vltava's coordinator lands
-}
 
 // needTool returns the path of an executable, skipping the test when the
 // machine lacks it.
@@ -91,7 +76,7 @@ func run(t *testing.T, name string, args ...string) string {
 }
 
 // createTopic creates a topic with one replica per partition.
-func createTopic(t *testing.T, b broker, topic string, partitions int32) {
+func createTopic(t *testing.T, b *testkit.Broker, topic string, partitions int32) {
 	t.Helper()
 	res, err := b.Admin().CreateTopic(testkit.Context(t, 10*time.Second), partitions, 1, nil, topic)
 	if err != nil || res.Err != nil {
@@ -103,7 +88,7 @@ func createTopic(t *testing.T, b broker, topic string, partitions int32) {
 // partitions of topic, valued "<prefix>-<partition>-<i>", and returns the
 // records as "partition:offset:value" lines, sorted. It assumes the
 // partitions held `from` records each before.
-func produceRound(t *testing.T, b broker, topic string, partitions int32, perPartition, from int, prefix string) []string {
+func produceRound(t *testing.T, b *testkit.Broker, topic string, partitions int32, perPartition, from int, prefix string) []string {
 	t.Helper()
 	// Uncompressed: kafka-python reads snappy only with a library Debian
 	// does not install with it.
@@ -130,7 +115,7 @@ func line(partition int32, offset int64, value string) string {
 }
 
 // committed returns group's committed offsets of topic by partition.
-func committed(t *testing.T, b broker, group, topic string) map[int32]int64 {
+func committed(t *testing.T, b *testkit.Broker, group, topic string) map[int32]int64 {
 	t.Helper()
 	offs, err := b.Admin().FetchOffsets(testkit.Context(t, 10*time.Second), group)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
@@ -158,7 +143,7 @@ func each(partitions int32, offset int64) map[int32]int64 {
 }
 
 // wantCommitted waits until group's committed offsets of topic are want.
-func wantCommitted(t *testing.T, b broker, group, topic string, want map[int32]int64) {
+func wantCommitted(t *testing.T, b *testkit.Broker, group, topic string, want map[int32]int64) {
 	t.Helper()
 	var got map[int32]int64
 	deadline := time.Now().Add(15 * time.Second)

@@ -50,7 +50,7 @@ type saramaMember struct {
 
 // startSaramaMember joins group and consumes topic until closed (when the
 // test ends, at the latest).
-func startSaramaMember(t *testing.T, b broker, name, group, topic string, col *collector) *saramaMember {
+func startSaramaMember(t *testing.T, b *testkit.Broker, name, group, topic string, col *collector) *saramaMember {
 	t.Helper()
 	cg, err := sarama.NewConsumerGroup([]string{b.Addr()}, group, saramaGroupConfig(name))
 	if err != nil {
@@ -196,7 +196,7 @@ func seq(n int32) []int32 {
 // processed exactly once throughout.
 func TestSaramaConsumerGroup(t *testing.T) {
 	const topic, group, partitions = "sarama-group", "sarama-g", int32(12)
-	b := startBroker(t)
+	b := testkit.StartBroker(t)
 	createTopic(t, b, topic, partitions)
 	want := produceRound(t, b, topic, partitions, 50, 0, "r1")
 	col := newCollector()
