@@ -2,9 +2,13 @@ package server
 
 // ApiVersions: v0-4
 //
-// Advertises exactly the keys and versions in handlerTable. A request of a
-// version above 4 is answered (in conn.go) with a v0 response carrying
-// UNSUPPORTED_VERSION and our ApiVersions range, as Kafka does.
+// Advertises exactly the keys and versions in handlerTable, with one
+// exception that Kafka 4 makes too (KAFKA-18659): Produce is advertised
+// from v0 although v0-2 requests are still refused, because librdkafka
+// (kcat, confluent-kafka) compresses with gzip, snappy and lz4 only when
+// the broker lists Produce v0. A request of a version above 4 is answered
+// (in conn.go) with a v0 response carrying UNSUPPORTED_VERSION and our
+// ApiVersions range, as Kafka does.
 //
 // Left out: KIP-584 feature flags (SupportedFeatures/FinalizedFeatures are
 // empty); client software name/version are not validated.
@@ -20,7 +24,11 @@ func (s *Server) handleApiVersions(r *request) (kmsg.Response, error) {
 		if h.fn == nil {
 			continue
 		}
-		resp.ApiKeys = append(resp.ApiKeys, kmsg.ApiVersionsResponseApiKey{ApiKey: h.key, MinVersion: h.min, MaxVersion: h.max})
+		lo := h.min
+		if h.key == kmsg.Produce.Int16() {
+			lo = 0
+		}
+		resp.ApiKeys = append(resp.ApiKeys, kmsg.ApiVersionsResponseApiKey{ApiKey: h.key, MinVersion: lo, MaxVersion: h.max})
 	}
 	return resp, nil
 }
