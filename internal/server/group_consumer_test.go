@@ -144,3 +144,154 @@ func TestGroupThreeMembersSplitAndMove(t *testing.T) {
 		})
 	}
 }
+
+// ledger counts how often each record (partition/offset) was processed.
+type ledger struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (l *ledger) add(rs []*kgo.Record) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range rs {
+		l.seen[fmt.Sprintf("%d/%d", r.Partition, r.Offset)]++
+	}
+}
+
+func (l *ledger) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.seen)
+}
+
+func (l *ledger) dupes() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for k, n := range l.seen {
+		if n > 1 {
+			out = append(out, fmt.Sprintf("%s×%d", k, n))
+		}
+	}
+	return out
+}
+
+// commitAfterProcessing records what was polled and commits it
+// synchronously before the member may rebalance.
+func commitAfterProcessing(t *testing.T, l *ledger) func(*member, kgo.Fetches) {
+	return func(m *member, fs kgo.Fetches) {
+		rs := fs.Records()
+		if len(rs) == 0 {
+			return
+		}
+		l.add(rs)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.cl.CommitUncommittedOffsets(ctx); err != nil {
+			t.Errorf("%s: commit: %v", m.name, err)
+		}
+	}
+}
+
+func produceBackground(t *testing.T, cl *kgo.Client, topic string, n int) chan error {
+	done := make(chan error, 1)
+	go func() {
+		ctx := context.Background()
+		for i := 0; i < n; i += 100 {
+			var recs []*kgo.Record
+			for j := i; j < min(i+100, n); j++ {
+				recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprint(j)), Value: []byte("v")})
+			}
+			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	return done
+}
+
+func TestGroupNoLossNoDuplicatesAcrossRebalanceAndRestart(t *testing.T) {
+	b := groupBroker(t)
+	createTopic(t, b.Admin(), "events", 12, nil)
+	prod := b.Client()
+	const n = 6000
+	produced := produceBackground(t, prod, "events", n)
+	l := &ledger{seen: map[string]int{}}
+	opts := []kgo.Opt{kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(), kgo.FetchMaxWait(100 * time.Millisecond)}
+	ms := make([]*member, 3)
+	for i := range ms {
+		ms[i] = startMember(t, b, fmt.Sprintf("m%d", i), "ledger", "events", commitAfterProcessing(t, l), opts...)
+	}
+	testkit.Eventually(t, 30*time.Second, "a third of the records consumed", func() bool { return l.count() >= n/3 })
+	ms[1].close() // leaves mid-stream: its partitions move
+	if err := <-produced; err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	testkit.Eventually(t, 60*time.Second, "every record consumed", func() bool { return l.count() >= n })
+	ms[0].close()
+	ms[2].close()
+	if d := l.dupes(); len(d) > 0 || l.count() != n {
+		t.Fatalf("processed %d distinct records of %d; processed twice: %v", l.count(), n, d)
+	}
+
+	// The committed offsets survive a restart: a new member gets only
+	// what is produced after.
+	b.Restart()
+	prod = b.Client()
+	if err := <-produceBackground(t, prod, "events", 120); err != nil {
+		t.Fatalf("produce after restart: %v", err)
+	}
+	after := &ledger{seen: map[string]int{}}
+	m := startMember(t, b, "m3", "ledger", "events", commitAfterProcessing(t, after), opts...)
+	testkit.Eventually(t, 30*time.Second, "the new records consumed", func() bool { return after.count() >= 120 })
+	m.close()
+	if after.count() != 120 || len(after.dupes()) > 0 {
+		t.Fatalf("after restart processed %d records (want 120), dupes %v", after.count(), after.dupes())
+	}
+	for k := range after.seen {
+		if l.seen[k] > 0 {
+			t.Fatalf("record %s processed again after the restart", k)
+		}
+	}
+}
+
+func TestGroupStaticMemberRestartWithoutRebalance(t *testing.T) {
+	b := groupBroker(t)
+	createTopic(t, b.Admin(), "static", 6, nil)
+	// Eager range assignment: once split, nothing else rebalances.
+	opts := []kgo.Opt{kgo.Balancers(kgo.RangeBalancer())}
+	a := startMember(t, b, "a", "static-g", "static", nil, append(opts, kgo.InstanceID("ia"))...)
+	bm := startMember(t, b, "b", "static-g", "static", nil, append(opts, kgo.InstanceID("ib"))...)
+	waitSplit(t, 6, a, bm)
+	waitGroupState(t, b, "static-g", "Stable")
+	ownedB, rebalancesA := bm.owned(), a.rebalanceCount()
+	bm.close() // a static member does not leave the group on close
+	b2 := startMember(t, b, "b2", "static-g", "static", nil, append(opts, kgo.InstanceID("ib"))...)
+	testkit.Eventually(t, 20*time.Second, "restarted static member owns its old partitions", func() bool {
+		return fmt.Sprint(b2.owned()) == fmt.Sprint(ownedB)
+	})
+	if got := a.rebalanceCount(); got != rebalancesA {
+		t.Fatalf("the other member saw %d assignment changes after the static restart, want none", got-rebalancesA)
+	}
+	d, err := b.Admin().DescribeGroups(testkit.Context(t, 10*time.Second), "static-g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := d["static-g"]; g.State != "Stable" || len(g.Members) != 2 {
+		t.Fatalf("group after static restart: state %s, %d members", g.State, len(g.Members))
+	}
+	a.close()
+	b2.close()
+}
+
+func waitGroupState(t *testing.T, b *testkit.Broker, group, state string) {
+	t.Helper()
+	adm := b.Admin()
+	testkit.Eventually(t, 20*time.Second, "group "+group+" "+state, func() bool {
+		d, err := adm.DescribeGroups(testkit.Context(t, 5*time.Second), group)
+		return err == nil && d[group].State == state
+	})
+}
