@@ -173,7 +173,7 @@ func supportsGroupTypes(ctx context.Context, adm *kadm.Client) (bool, error) {
 			continue
 		}
 		answered = true
-		if max, ok := v.KeyMaxVersion(int16(kmsg.ListGroups)); !ok || max < 5 {
+		if top, ok := v.KeyMaxVersion(int16(kmsg.ListGroups)); !ok || top < 5 {
 			return false, nil
 		}
 	}
