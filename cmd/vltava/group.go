@@ -392,21 +392,11 @@ func addGroupOffsets(ctx context.Context, adm *kadm.Client, g *describedGroup) e
 	if err != nil {
 		return err
 	}
-	owners := make(map[string]map[int32]*groupMember)
+	owners := partitionOwners(g.Members)
 	set := make(kadm.TopicsSet)
-	for i := range g.Members {
-		m := &g.Members[i]
-		for _, at := range m.Assignment {
-			if at.Topic == "" {
-				continue // a broker that sent only the topic's id; kadm keeps names only
-			}
-			set.Add(at.Topic, at.Partitions...)
-			for _, p := range at.Partitions {
-				if owners[at.Topic] == nil {
-					owners[at.Topic] = make(map[int32]*groupMember)
-				}
-				owners[at.Topic][p] = m
-			}
+	for t, ps := range owners {
+		for p := range ps {
+			set.Add(t, p)
 		}
 	}
 	set.Merge(committed.Partitions())
@@ -426,6 +416,26 @@ func addGroupOffsets(ctx context.Context, adm *kadm.Client, g *describedGroup) e
 		return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
 	})
 	return nil
+}
+
+// partitionOwners maps each assigned partition to its member.
+func partitionOwners(members []groupMember) map[string]map[int32]*groupMember {
+	owners := make(map[string]map[int32]*groupMember)
+	for i := range members {
+		m := &members[i]
+		for _, at := range m.Assignment {
+			if at.Topic == "" {
+				continue // a broker that sent only the topic's id; kadm keeps names only
+			}
+			if owners[at.Topic] == nil {
+				owners[at.Topic] = make(map[int32]*groupMember)
+			}
+			for _, p := range at.Partitions {
+				owners[at.Topic][p] = m
+			}
+		}
+	}
+	return owners
 }
 
 // fetchCommitted returns the group's committed offsets (OffsetFetch), only
