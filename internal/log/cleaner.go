@@ -155,9 +155,9 @@ func (c *cleanable) eligible(cfg *Config) bool {
 }
 
 // closedViews references the closed segments entirely below the high
-// watermark, opening their files so that they stay readable after a swap
-// renames them; release them with releaseViews.
-func (l *Log) closedViews() ([]segView, int64, error) {
+// watermark; with open, their files are opened so that they stay readable
+// after a swap renames them. Release them with releaseViews.
+func (l *Log) closedViews(open bool) ([]segView, int64, error) {
 	l.rw.RLock()
 	var views []segView
 	for i := 0; i+1 < len(l.segs); i++ {
@@ -171,6 +171,9 @@ func (l *Log) closedViews() ([]segView, int64, error) {
 	logStart := l.logStart
 	l.rw.RUnlock()
 	for _, v := range views {
+		if !open {
+			break
+		}
 		if _, err := v.s.handle(); err != nil {
 			releaseViews(views)
 			return nil, 0, err
@@ -256,7 +259,7 @@ func (l *Log) applyMaxLag(c *cleanable, views []segView, cfg *Config, now int64)
 func (l *Log) CleanerStatus() CleanerStatus {
 	cfg := l.config()
 	st := CleanerStatus{Compacted: cfg.Compact}
-	views, logStart, err := l.closedViews()
+	views, logStart, err := l.closedViews(false)
 	if err == nil {
 		defer releaseViews(views)
 		c, cerr := l.cleanableRange(views, logStart, cfg, l.nowMs())
@@ -296,7 +299,7 @@ func (l *Log) planClean(now int64, force bool) (p *cleanPlan, ok bool, err error
 	if !cfg.Compact {
 		return nil, false, nil
 	}
-	views, logStart, err := l.closedViews()
+	views, logStart, err := l.closedViews(true)
 	if err != nil {
 		return nil, false, err
 	}

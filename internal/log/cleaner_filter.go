@@ -315,7 +315,7 @@ func (c *cleaner) filterBatch(w *segWriter, h *record.Header, b []byte) error {
 		}
 		return nil
 	case len(c.kept) == int(h.NumRecords) && !needHorizon:
-		c.noteHorizon(h, tombstones)
+		c.noteHorizon(h, tombstones, false)
 		return w.add(b)
 	default:
 		return c.rebuild(w, h, needHorizon, tombstones)
@@ -357,9 +357,13 @@ func (c *cleaner) retain(h *record.Header, r *record.Record) bool {
 	return r.Value != nil || !expired || off >= c.stats.EndOffset
 }
 
-// noteHorizon remembers the delete horizon of a batch keeping tombstones.
-func (c *cleaner) noteHorizon(h *record.Header, tombstones bool) {
-	if tombstones && h.Attributes&record.AttrDeleteHorizon != 0 {
+// noteHorizon remembers the delete horizon of a batch keeping tombstones:
+// one this clean set, or an older one still ahead (an older one already
+// passed belongs to a tombstone beyond the map's end, which the next clean
+// reaches anyway; counting it would make the log eligible at once, again
+// and again).
+func (c *cleaner) noteHorizon(h *record.Header, tombstones, set bool) {
+	if tombstones && h.Attributes&record.AttrDeleteHorizon != 0 && (set || h.FirstTimestamp > c.plan.now) {
 		c.horizon = max(c.horizon, h.FirstTimestamp)
 	}
 }
@@ -373,7 +377,7 @@ func (c *cleaner) rebuild(w *segWriter, h *record.Header, needHorizon, tombstone
 		nh.Attributes |= record.AttrDeleteHorizon
 		nh.FirstTimestamp = c.plan.now + c.plan.cfg.DeleteRetentionMs
 	}
-	c.noteHorizon(&nh, tombstones)
+	c.noteHorizon(&nh, tombstones, needHorizon)
 	recs := c.recs[:0]
 	for _, k := range c.kept {
 		r := k.rec

@@ -145,13 +145,13 @@ func (l *Log) cleanScore(now int64) (float64, bool) {
 	if !cfg.Compact || l.cleanBlocked() != nil {
 		return 0, false
 	}
-	views, logStart, err := l.closedViews()
+	views, logStart, err := l.closedViews(false)
 	if err != nil {
 		return 0, false
 	}
 	defer releaseViews(views)
 	c, err := l.cleanableRange(views, logStart, cfg, now)
-	if err != nil || !c.eligible(cfg) {
+	if err != nil || len(views) == 0 || !c.eligible(cfg) {
 		return 0, false
 	}
 	if c.needNow || c.horizonDue {
@@ -200,11 +200,9 @@ func (m *Manager) runCleanerThread(ctx context.Context) {
 			return
 		}
 		l := m.pickFilthiest(nil)
-		if l != nil {
-			m.cleanOne(ctx, c, l)
-		}
+		cleaned := l != nil && m.cleanOne(ctx, c, l)
 		m.cleaners.free <- c
-		if l == nil {
+		if !cleaned { // nothing to do, or a failure: do not spin
 			m.cleanerBackoff(ctx)
 		}
 	}
