@@ -9,8 +9,8 @@ import (
 
 // TestCleanRestartManyPartitions opens 200 partitions with 5 segments each
 // (1,000 segments) on the real file system after a clean shutdown and
-// reports the time; the bound is generous so that a loaded machine does
-// not fail it, the target being well under 2 s.
+// checks every log reopened at its end; it logs the time (speed is
+// measured by make bench's restart scenario, not asserted here).
 func TestCleanRestartManyPartitions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1,000 segments")
@@ -55,7 +55,7 @@ func TestCleanRestartManyPartitions(t *testing.T) {
 		}
 	}
 	t.Logf("clean restart of %d partitions, %d segments: %v", len(m.Logs()), segs, took)
-	if segs != 1000 || took > 10*time.Second {
-		t.Fatalf("%d segments in %v", segs, took)
+	if segs != 1000 {
+		t.Fatalf("%d segments, want 1000", segs)
 	}
 }
