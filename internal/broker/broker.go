@@ -86,6 +86,14 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 		// Kafka checks flush.ms every log.flush.scheduler.interval.ms
 		// (default: never); checking at least every second is cheap.
 		FlushCheckInterval: time.Duration(min(cfg.Log.FlushSchedulerIntervalMs, 1000)) * time.Millisecond,
+		Cleaner: vlog.CleanerOptions{
+			Disable:             !cfg.Cleaner.Enable || cfg.Cleaner.Threads == 0,
+			Threads:             int(cfg.Cleaner.Threads),
+			DedupeBufferSize:    cfg.Cleaner.DedupeBufferSize,
+			LoadFactor:          cfg.Cleaner.IOBufferLoadFactor,
+			MaxIOBytesPerSecond: cfg.Cleaner.IOMaxBytesPerSecond,
+			Backoff:             time.Duration(cfg.Cleaner.BackoffMs) * time.Millisecond,
+		},
 		// Exact ListOffsets by timestamp inside compressed batches.
 		Decompress: func(codec int, data []byte) ([]byte, error) {
 			return codecs.Decompress(codec, data, nil)
