@@ -1,11 +1,16 @@
 package interop_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/vltava/vltava/internal/testkit"
 )
@@ -59,5 +64,47 @@ func TestKafkaJSAdminAndIdempotentProducer(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Fatalf("%d distinct keys, want %d", len(seen), n)
+	}
+}
+
+// TestKafkaJSGroupConsumer reads a topic with a KafkaJS group consumer
+// that commits each record; a second run of the group finds nothing left
+// but the records written since.
+func TestKafkaJSGroupConsumer(t *testing.T) {
+	node := needTool(t, "node")
+	dir, err := filepath.Abs("testdata/kafkajs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kafkajs")); err != nil {
+		t.Skipf("kafkajs is not installed: run npm ci --prefix %s (CI does: see .ci/run)", dir)
+	}
+	b := testkit.StartBroker(t)
+	createTopic(t, b, "jsgroup", 2, nil)
+	produceKeyed := func(from, to int) {
+		cl := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		for i := from; i < to; i++ {
+			r := &kgo.Record{Topic: "jsgroup", Partition: int32(i % 2), Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
+			if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	expect := func(from, to int) string {
+		var lines []string
+		for i := from; i < to; i++ {
+			lines = append(lines, fmt.Sprintf("%d %d k%d v%d", i%2, i/2, i, i))
+		}
+		sort.Strings(lines)
+		return strings.Join(lines, "\n") + "\n"
+	}
+	script := filepath.Join(dir, "groupconsume.js")
+	produceKeyed(0, 20)
+	if got := string(run(t, nil, node, script, b.Addr(), "jsgroup", "js", "20")); got != expect(0, 20) {
+		t.Fatalf("first run:\n%s\nwant:\n%s", got, expect(0, 20))
+	}
+	produceKeyed(20, 30)
+	if got := string(run(t, nil, node, script, b.Addr(), "jsgroup", "js", "10")); got != expect(20, 30) {
+		t.Fatalf("second run (from committed offsets):\n%s\nwant:\n%s", got, expect(20, 30))
 	}
 }
