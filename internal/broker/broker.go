@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vltava/vltava/internal/admin"
 	"github.com/vltava/vltava/internal/clock"
 	"github.com/vltava/vltava/internal/config"
 	"github.com/vltava/vltava/internal/group"
@@ -43,6 +44,7 @@ type Broker struct {
 	replicas  *replica.Manager
 	groups    *group.Coordinator
 	srv       *server.Server
+	admin     *admin.Server // nil when vltava.admin.listener is empty
 	addrs     map[string]string
 	clusterID string
 	cancel    context.CancelFunc
@@ -144,7 +146,38 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 		defer close(b.runDone)
 		b.logs.Run(runCtx)
 	}()
+	if err := b.startAdmin(); err != nil {
+		b.Close()
+		return nil, err
+	}
 	return b, nil
+}
+
+// startAdmin starts the admin HTTP listener (metrics, health, partition
+// status) when vltava.admin.listener is set.
+func (b *Broker) startAdmin() error {
+	if b.cfg.AdminListener == "" {
+		return nil
+	}
+	s, err := admin.Start(admin.Options{
+		Addr:       b.cfg.AdminListener,
+		Partitions: admin.HostedPartitions(b.ctl.Image, b.replicas),
+		Logger:     b.logger,
+	})
+	if err != nil {
+		return err
+	}
+	b.admin = s
+	return nil
+}
+
+// AdminAddr returns the admin listener's bound address (host:port), or ""
+// when it is disabled.
+func (b *Broker) AdminAddr() string {
+	if b.admin == nil {
+		return ""
+	}
+	return b.admin.Addr()
 }
 
 // startReplicas loads the partitions this node hosts and follows metadata
@@ -251,9 +284,14 @@ func (b *Broker) Addrs() map[string]string { return b.addrs }
 // ClusterID is the cluster's id.
 func (b *Broker) ClusterID() string { return b.clusterID }
 
-// Close shuts the node down cleanly: connections, then logs (flushed, with
+// Close shuts the node down cleanly: the admin listener, connections, then logs (flushed, with
 // their clean-shutdown markers), then the metadata log.
 func (b *Broker) Close() error {
+	var adminErr error
+	if b.admin != nil {
+		adminErr = b.admin.Close()
+		b.admin = nil
+	}
 	if b.srv != nil {
 		b.srv.Close()
 	}
@@ -264,7 +302,7 @@ func (b *Broker) Close() error {
 		b.cancel()
 		<-b.runDone
 	}
-	return b.closeStores()
+	return errors.Join(adminErr, b.closeStores())
 }
 
 func (b *Broker) closeStores() error {

@@ -49,6 +49,7 @@ func StartBroker(t testing.TB, opts ...Option) *Broker {
 		"listeners":                        "PLAINTEXT://127.0.0.1:0",
 		"log.dirs":                         t.TempDir(),
 		"group.initial.rebalance.delay.ms": "0",
+		"vltava.admin.listener":            "127.0.0.1:0",
 	}
 	b := &Broker{t: t, props: props}
 	for _, o := range opts {
@@ -79,6 +80,10 @@ func (b *Broker) start() {
 // Addr is the broker's host:port.
 func (b *Broker) Addr() string { return b.b.Addr("PLAINTEXT") }
 
+// AdminAddr is the host:port of the broker's admin HTTP listener (metrics,
+// health, partition status), or "" if WithConfig disabled it.
+func (b *Broker) AdminAddr() string { return b.b.AdminAddr() }
+
 // Dir is the broker's data directory.
 func (b *Broker) Dir() string { return b.dir }
 
@@ -93,12 +98,15 @@ func (b *Broker) Close() {
 }
 
 // Restart closes the broker cleanly and starts it again on the same data
-// directory and port.
+// directory and ports.
 func (b *Broker) Restart() {
 	b.t.Helper()
-	addr := b.Addr()
+	addr, adminAddr := b.Addr(), b.AdminAddr()
 	b.Close()
 	b.props["listeners"] = "PLAINTEXT://" + addr
+	if adminAddr != "" {
+		b.props["vltava.admin.listener"] = adminAddr
+	}
 	b.start()
 }
 
