@@ -17,6 +17,7 @@ import (
 type settings struct {
 	flushEveryMessage bool  // fsync every append before acknowledging it
 	segmentBytes      int64 // log.segment.bytes; 0 keeps the broker's default
+	noRebalanceDelay  bool  // group.initial.rebalance.delay.ms=0 (kfake never delays a first join)
 }
 
 // kind is one broker implementation under test.
@@ -50,6 +51,9 @@ func vltavaArgs(port int, dir string, s settings) []string {
 	}
 	if s.segmentBytes > 0 {
 		props = append(props, "log.segment.bytes="+strconv.FormatInt(s.segmentBytes, 10))
+	}
+	if s.noRebalanceDelay {
+		props = append(props, "group.initial.rebalance.delay.ms=0")
 	}
 	args := []string{"server"}
 	for _, p := range props {
