@@ -3,17 +3,24 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/vltava/vltava/internal/admin"
 )
 
 // topicOptions are the flags shared by every topic subcommand.
@@ -446,23 +453,146 @@ type describedPartition struct {
 	ISR            []int32 `json:"isr"`
 	LogStartOffset int64   `json:"log_start_offset"`
 	LogEndOffset   int64   `json:"log_end_offset"`
+	// Cleaner is the cleaner's status (--verbose), when the admin
+	// listener reported the partition.
+	Cleaner *cleanerStatus `json:"cleaner,omitempty"`
+}
+
+// cleanerStatus is a partition's cleaner status as `topic describe
+// --verbose --output json` prints it; its fields are admin.CleanerJSON's.
+type cleanerStatus struct {
+	Compacted        bool       `json:"compacted"`
+	DirtyRatio       float64    `json:"dirty_ratio"`
+	DirtyBytes       int64      `json:"dirty_bytes"`
+	CleanBytes       int64      `json:"clean_bytes"`
+	FirstDirtyOffset int64      `json:"first_dirty_offset"`
+	LastCleanTime    *time.Time `json:"last_clean_time"`
+	Cleaning         bool       `json:"cleaning"`
+	Error            *string    `json:"error"`
+}
+
+// adminURLEnv names the environment variable that overrides the default
+// --admin-url.
+const adminURLEnv = "VLTAVA_ADMIN_URL"
+
+// describeFlags are the flags of `topic describe`.
+type describeFlags struct {
+	verbose  bool
+	adminURL string
 }
 
 func newTopicDescribeCmd(o *topicOptions) *cobra.Command {
-	return &cobra.Command{
+	f := &describeFlags{}
+	cmd := &cobra.Command{
 		Use:   "describe NAME...",
 		Short: "Show topics' partitions, replicas, offsets and non-default configs",
-		Args:  minArgs("NAME"),
+		Long: `Show topics' partitions, replicas, offsets and non-default configs.
+
+With --verbose, each partition also shows the log cleaner's dirty ratio and
+last clean time, read from a Vltava broker's admin listener (--admin-url).
+Other brokers (Apache Kafka) have none: describe then prints the usual
+output and says on stderr why the cleaner status is missing.`,
+		Args: minArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			base, err := f.adminBase(cmd)
+			if err != nil {
+				return err
+			}
 			return o.run(cmd, func(ctx context.Context, adm *kadm.Client) error {
 				topics, err := describeTopics(ctx, adm, args)
 				if err != nil {
 					return err
 				}
-				return o.printDescribe(cmd.OutOrStdout(), topics)
+				verbose := f.verbose
+				if verbose {
+					if err := addCleanerStatus(ctx, base, args, topics); err != nil {
+						verbose = false
+						fmt.Fprintf(cmd.ErrOrStderr(), "vltava: cleaner status unavailable from %s: %v (set --admin-url or %s to a Vltava broker's admin listener)\n",
+							base, err, adminURLEnv)
+					}
+				}
+				return o.printDescribe(cmd.OutOrStdout(), topics, verbose)
 			})
 		},
 	}
+	def := os.Getenv(adminURLEnv)
+	if def == "" {
+		def = "http://localhost:9644"
+	}
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also show each partition's log cleaner status (dirty ratio, last clean time)")
+	cmd.Flags().StringVar(&f.adminURL, "admin-url", def, "a Vltava broker's admin listener, for --verbose (env "+adminURLEnv+")")
+	return cmd
+}
+
+// adminBase checks --admin-url when --verbose is set and returns it
+// without a trailing slash; "host:port" means http://host:port.
+func (f *describeFlags) adminBase(cmd *cobra.Command) (string, error) {
+	if !f.verbose {
+		return "", nil
+	}
+	s := strings.TrimRight(f.adminURL, "/")
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return "", usageErrorf(cmd, "invalid --admin-url %q: want http://HOST:PORT", f.adminURL)
+	}
+	return s, nil
+}
+
+// maxAdminResponse bounds the admin listener's answer read by describe.
+const maxAdminResponse = 64 << 20
+
+// addCleanerStatus asks the admin listener at base for the partitions of
+// names and attaches each one's cleaner status.
+func addCleanerStatus(ctx context.Context, base string, names []string, topics []describedTopic) error {
+	parts, err := fetchPartitions(ctx, base, names)
+	if err != nil {
+		return err
+	}
+	type key struct {
+		topic     string
+		partition int32
+	}
+	byKey := make(map[key]*cleanerStatus, len(parts))
+	for _, p := range parts {
+		c := cleanerStatus(p.Cleaner)
+		byKey[key{p.Topic, p.Partition}] = &c
+	}
+	for i := range topics {
+		t := &topics[i]
+		for j := range t.Partitions {
+			t.Partitions[j].Cleaner = byKey[key{t.Topic, t.Partitions[j].Partition}]
+		}
+	}
+	return nil
+}
+
+// fetchPartitions GETs base/v1/partitions for topics.
+func fetchPartitions(ctx context.Context, base string, topics []string) ([]admin.PartitionJSON, error) {
+	q := url.Values{"topic": topics}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/partitions?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is already in the message
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /v1/partitions: HTTP %s", resp.Status)
+	}
+	var out []admin.PartitionJSON
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAdminResponse)).Decode(&out); err != nil {
+		return nil, fmt.Errorf("GET /v1/partitions: bad response: %w", err)
+	}
+	return out, nil
 }
 
 // describeTopics gathers metadata, log start/end offsets (ListOffsets) and
@@ -567,7 +697,8 @@ func addConfigs(ctx context.Context, adm *kadm.Client, names []string, topics []
 	return nil
 }
 
-func (o *topicOptions) printDescribe(w io.Writer, topics []describedTopic) error {
+// printDescribe prints topics; verbose adds the cleaner columns.
+func (o *topicOptions) printDescribe(w io.Writer, topics []describedTopic, verbose bool) error {
 	if o.json() {
 		return writeJSON(w, topics)
 	}
@@ -575,7 +706,7 @@ func (o *topicOptions) printDescribe(w io.Writer, topics []describedTopic) error
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := printDescribedTopic(w, t); err != nil {
+		if err := printDescribedTopic(w, t, verbose); err != nil {
 			return err
 		}
 	}
@@ -583,7 +714,7 @@ func (o *topicOptions) printDescribe(w io.Writer, topics []describedTopic) error
 }
 
 // printDescribedTopic writes one topic's header lines and partition table.
-func printDescribedTopic(w io.Writer, t describedTopic) error {
+func printDescribedTopic(w io.Writer, t describedTopic, verbose bool) error {
 	configs := make([]string, 0, len(t.Configs))
 	for _, k := range sortedKeys(t.Configs) {
 		configs = append(configs, k+"="+t.Configs[k])
@@ -601,6 +732,27 @@ func printDescribedTopic(w io.Writer, t describedTopic) error {
 			joinInt32s(p.Replicas), joinInt32s(p.ISR),
 			strconv.FormatInt(p.LogStartOffset, 10), strconv.FormatInt(p.LogEndOffset, 10),
 		}
+		if verbose {
+			rows[i] = append(rows[i], cleanerCells(p.Cleaner)...)
+		}
 	}
-	return writeTable(w, []string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START", "LOG-END"}, rows)
+	header := []string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START", "LOG-END"}
+	if verbose {
+		header = append(header, "DIRTY-RATIO", "LAST-CLEAN")
+	}
+	return writeTable(w, header, rows)
+}
+
+// cleanerCells are the DIRTY-RATIO and LAST-CLEAN cells of a partition:
+// "-" when it is not compacted or not reported, "never" before its first
+// clean, the time in UTC (RFC 3339) after.
+func cleanerCells(c *cleanerStatus) []string {
+	if c == nil || !c.Compacted {
+		return []string{"-", "-"}
+	}
+	last := "never"
+	if c.LastCleanTime != nil {
+		last = c.LastCleanTime.UTC().Format(time.RFC3339)
+	}
+	return []string{strconv.FormatFloat(c.DirtyRatio, 'f', 2, 64), last}
 }

@@ -168,6 +168,7 @@ func (b *Broker) startAdmin() error {
 		return err
 	}
 	b.admin = s
+	b.logger.Info("admin listener serving /metrics, /healthz, /v1/partitions", "addr", s.Addr())
 	return nil
 }
 
