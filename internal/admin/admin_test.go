@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -16,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/vltava/vltava/internal/admin"
+	"github.com/vltava/vltava/internal/broker"
+	"github.com/vltava/vltava/internal/config"
 	"github.com/vltava/vltava/internal/replica"
 	"github.com/vltava/vltava/internal/testkit"
 )
@@ -274,6 +277,37 @@ func TestDisabled(t *testing.T) {
 	b := testkit.StartBroker(t, testkit.WithConfig("vltava.admin.listener", ""))
 	if addr := b.AdminAddr(); addr != "" {
 		t.Fatalf("AdminAddr %q with the listener disabled", addr)
+	}
+}
+
+// TestBrokerAdminAddressInUse: a broker whose admin address is taken fails
+// to start, naming the key, and releases its data directory.
+func TestBrokerAdminAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	props := map[string]string{
+		"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": t.TempDir(), "vltava.admin.listener": ln.Addr().String(),
+	}
+	start := func() (*broker.Broker, error) {
+		cfg, err := config.ParseBroker(props)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return broker.Start(context.Background(), broker.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	}
+	if _, err := start(); err == nil || !strings.HasPrefix(err.Error(), "vltava.admin.listener: listen tcp "+ln.Addr().String()) {
+		t.Fatalf("start with the admin address taken: %v", err)
+	}
+	props["vltava.admin.listener"] = "127.0.0.1:0"
+	b, err := start()
+	if err != nil {
+		t.Fatalf("restart on the same data directory: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

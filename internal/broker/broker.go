@@ -285,8 +285,8 @@ func (b *Broker) Addrs() map[string]string { return b.addrs }
 // ClusterID is the cluster's id.
 func (b *Broker) ClusterID() string { return b.clusterID }
 
-// Close shuts the node down cleanly: the admin listener, connections, then logs (flushed, with
-// their clean-shutdown markers), then the metadata log.
+// Close shuts the node down cleanly: the admin listener, connections, then
+// logs (flushed, with their clean-shutdown markers), then the metadata log.
 func (b *Broker) Close() error {
 	var adminErr error
 	if b.admin != nil {
