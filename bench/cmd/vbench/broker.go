@@ -17,6 +17,7 @@ import (
 type settings struct {
 	flushEveryMessage bool  // fsync every append before acknowledging it
 	segmentBytes      int64 // log.segment.bytes; 0 keeps the broker's default
+	noRebalanceDelay  bool  // group.initial.rebalance.delay.ms=0 (kfake never delays a first join)
 	cleanerBackoffMs  int64 // log.cleaner.backoff.ms; 0 keeps the default (kfake has no cleaner)
 }
 
@@ -51,6 +52,9 @@ func vltavaArgs(port int, dir string, s settings) []string {
 	}
 	if s.segmentBytes > 0 {
 		props = append(props, "log.segment.bytes="+strconv.FormatInt(s.segmentBytes, 10))
+	}
+	if s.noRebalanceDelay {
+		props = append(props, "group.initial.rebalance.delay.ms=0")
 	}
 	if s.cleanerBackoffMs > 0 {
 		props = append(props, "log.cleaner.backoff.ms="+strconv.FormatInt(s.cleanerBackoffMs, 10))

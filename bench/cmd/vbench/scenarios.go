@@ -91,6 +91,13 @@ func sessions(c *config) []session {
 		{name: "restart", set: settings{segmentBytes: segmentBytes}, phases: []phase{
 			{"restart", fmt.Sprintf("clean restart with %d MiB in 1 MiB segments", c.n(restartBytes)>>20), restartPhase},
 		}},
+		{name: "classic", set: settings{noRebalanceDelay: true}, phases: []phase{
+			rebalancePhase(c, "classic-rebalance", "classic group (JoinGroup/SyncGroup/Heartbeat)", newClassicGroup),
+		}},
+		{name: "kip848", set: settings{noRebalanceDelay: true}, phases: []phase{
+			rebalancePhase(c, "consumer-rebalance", "KIP-848 consumer group (ConsumerGroupHeartbeat)", newConsumerGroup),
+		}},
+		{name: "commits", phases: []phase{offsetCommitsPhase(c)}},
 		{name: "compaction", set: settings{cleanerBackoffMs: cleanerBackoffMs}, phases: []phase{compactionPhase(c)}},
 	}
 }

@@ -57,7 +57,28 @@ func TestSmokeKfake(t *testing.T) {
 			t.Errorf("%s: %v records, want %d", phase, got, records)
 		}
 	}
-	checkJSON(t, out, len(want)+3) // plus idle, overall and compaction
+	checkGroups(t, rep)
+	checkJSON(t, out, len(want)+3+3) // plus idle, overall, compaction and the three group scenarios
+}
+
+// checkGroups checks the group scenarios' counts: 101 members settled in
+// both rebalance scenarios, and some commits.
+func checkGroups(t *testing.T, rep *report) {
+	t.Helper()
+	for phase, metric := range map[string]string{"classic-rebalance": "members", "consumer-rebalance": "members", "offset-commits": "commits"} {
+		r := rep.result("kfake", phase)
+		if r == nil {
+			t.Errorf("%s: no result", phase)
+			continue
+		}
+		got, _ := r.lookup(metric)
+		if want := float64(groupMembers + 1); metric == "members" && got != want {
+			t.Errorf("%s: %v members, want %v", phase, got, want)
+		}
+		if metric == "commits" && got < commitClients*commitInflight {
+			t.Errorf("%s: %v commits, want at least one per committer", phase, got)
+		}
+	}
 }
 
 // checkJSON decodes the results file and counts its tables.
