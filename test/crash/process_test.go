@@ -65,7 +65,7 @@ func startProc(t *testing.T, dir string, overrides ...string) *proc {
 
 // spawn starts the process and returns once its stderr is being read.
 func spawn(t *testing.T, dir string, overrides ...string) (*proc, error) {
-	args := []string{"server", "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "log.dirs=" + dir}
+	args := []string{"server", "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "vltava.admin.listener=127.0.0.1:0", "--override", "log.dirs=" + dir}
 	for _, o := range overrides {
 		args = append(args, "--override", o)
 	}

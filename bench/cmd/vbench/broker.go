@@ -46,7 +46,7 @@ func kindByName(name, bin string) (*kind, error) {
 // passed as repeated --override flags.
 func vltavaArgs(port int, dir string, s settings) []string {
 	l := "PLAINTEXT://127.0.0.1:" + strconv.Itoa(port)
-	props := []string{"node.id=1", "listeners=" + l, "advertised.listeners=" + l, "log.dirs=" + dir}
+	props := []string{"node.id=1", "listeners=" + l, "advertised.listeners=" + l, "log.dirs=" + dir, "vltava.admin.listener=127.0.0.1:0"}
 	if s.flushEveryMessage {
 		props = append(props, "log.flush.interval.messages=1")
 	}
