@@ -556,3 +556,85 @@ func TestGroupUnreachable(t *testing.T) {
 	}
 	wantLine(t, "unreachable", r.err, "vltava: cannot reach broker at 127.0.0.1:")
 }
+
+// waitConsumerState waits until a KIP-848 group is in state with members
+// members, returning the member id and host of the member with clientID
+// (empty when there are no members).
+func (c *cli) waitConsumerState(group, state string, members int, clientID string) (id, host string) {
+	c.t.Helper()
+	adm := c.admin()
+	testkit.Eventually(c.t, 20*time.Second, "group "+group+" "+state, func() bool {
+		ds, err := adm.DescribeConsumerGroups(context.Background(), group)
+		if err != nil || ds[group].State != state || len(ds[group].Members) != members {
+			return false
+		}
+		for _, m := range ds[group].Members {
+			if m.ClientID == clientID {
+				id, host = m.MemberID, m.ClientHost
+			}
+		}
+		return true
+	})
+	return id, host
+}
+
+func TestGroupConsumerProtocol(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "topic", "create", "t", "--partitions", "2")
+	c.ok("a\nb\n", "produce", "t", "--partition", "0")
+	m := c.member848("g", "cons-1", "t")
+	consumeCommit(t, m, 2)
+	id, host := c.waitConsumerState("g", "Stable", 1, "cons-1")
+	repl := map[string]string{id: "MID", host: "HOST"}
+
+	wantEqual(t, "list", c.ok("", "group", "list", "--type", "consumer"), "GROUP  TYPE      STATE\ng      consumer  Stable\n")
+	wantEqual(t, "describe", fields(c.ok("", "group", "describe", "g"), repl), `Group: g
+Type: consumer
+State: Stable
+Protocol type: consumer
+Assignor: range
+Coordinator: `+c.nodeID()+`
+Members: 1
+
+MEMBER-ID INSTANCE-ID CLIENT-ID HOST ASSIGNMENT
+MID - cons-1 HOST t(0,1)
+
+TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG MEMBER-ID HOST CLIENT-ID
+t 0 2 2 0 MID HOST cons-1
+t 1 - 0 - MID HOST cons-1
+`)
+	r := c.run("", "group", "reset-offsets", "g", "--topic", "t", "--to-earliest")
+	if r.code != 1 || r.out != "" {
+		t.Fatalf("reset of an active group: exit %d, stdout %q", r.code, r.out)
+	}
+	wantEqual(t, "refusal", r.err, "vltava: group \"g\" is active (state Stable, 1 members): offsets can only be reset while the group has no members; stop its consumers first\n")
+
+	m.Close()
+	c.waitConsumerState("g", "Empty", 0, "")
+	c.ok("", "group", "reset-offsets", "g", "--topic", "t:0", "--to-offset", "1", "--execute")
+	wantEqual(t, "committed", c.committed("g"), "t/0=1")
+	wantEqual(t, "delete", c.ok("", "group", "delete", "g"), "Deleted group \"g\".\n")
+	wantEqual(t, "list after delete", c.ok("", "group", "list"), "GROUP  TYPE  STATE\n")
+}
+
+// member848 starts a franz-go consumer in a KIP-848 group (server-side
+// range assignment) that commits only when the test says so.
+func (c *cli) member848(group, clientID string, topics ...string) *kgo.Client {
+	c.t.Helper()
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(c.addr),
+		kgo.ClientID(clientID),
+		kgo.ConsumerGroup(group),
+		kgo.ServerSideBalancer(),
+		kgo.Balancers(kgo.RangeBalancer()),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DisableAutoCommit(),
+		kgo.FetchMaxWait(100*time.Millisecond),
+	)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(cl.Close)
+	return cl
+}

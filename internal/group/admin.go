@@ -19,11 +19,14 @@ func (s *Shard) Describe(id string, version int16) kmsg.DescribeGroupsResponseGr
 	out := kmsg.NewDescribeGroupsResponseGroup()
 	out.Group, out.AuthorizedOperations = id, authorizedOpsNotProvided
 	g := s.groups[id]
-	if g == nil || g.state == stateDead {
+	if g == nil || g.state == stateDead || g.cg != nil {
 		out.State = stateDead.String()
 		if version >= 6 {
 			out.ErrorCode = kerr.GroupIDNotFound.Code
 			out.ErrorMessage = ptr("Group " + id + " not found.")
+			if g != nil && g.cg != nil {
+				out.ErrorMessage = ptr("Group " + id + " is not a classic group.")
+			}
 		}
 		return out
 	}
@@ -50,11 +53,15 @@ func (s *Shard) List(states, types []string) []kmsg.ListGroupsResponseGroup {
 	var out []kmsg.ListGroupsResponseGroup
 	for _, id := range sortedKeys(s.groups) {
 		g := s.groups[id]
-		if g.state == stateDead || !matches(states, g.state.String()) || !matches(types, "classic") {
+		typ, protocolType, st := "classic", g.protocolType, g.state.String()
+		if g.cg != nil {
+			typ, protocolType, st = "consumer", "consumer", g.cg.stateName()
+		}
+		if g.state == stateDead || !matches(states, st) || !matches(types, typ) {
 			continue
 		}
 		lg := kmsg.NewListGroupsResponseGroup()
-		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = id, g.protocolType, g.state.String(), "classic"
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = id, protocolType, st, typ
 		out = append(out, lg)
 	}
 	return out
@@ -80,7 +87,7 @@ func (s *Shard) Delete(id string, cb func(*kerr.Error)) coord.Result {
 	switch {
 	case g == nil || g.state == stateDead:
 		code = kerr.GroupIDNotFound
-	case g.state != stateEmpty:
+	case g.state != stateEmpty || g.cg != nil && len(g.cg.members) > 0:
 		code = kerr.NonEmptyGroup
 	default:
 		s.deleteGroup(g)

@@ -82,7 +82,7 @@ func (c *Coordinator) OffsetFetch(ctx context.Context, req *kmsg.OffsetFetchRequ
 				topics = append(topics, kmsg.OffsetFetchRequestGroupTopic{Topic: t.Topic, Partitions: t.Partitions})
 			}
 		}
-		c.fetchGroup(ctx, req.Group, topics, func(g kmsg.OffsetFetchResponseGroup) {
+		c.fetchGroup(ctx, req.Group, nil, -1, topics, func(g kmsg.OffsetFetchResponseGroup) {
 			resp.ErrorCode = g.ErrorCode
 			for _, t := range g.Topics {
 				rt := kmsg.OffsetFetchResponseTopic{Topic: t.Topic}
@@ -104,7 +104,7 @@ func (c *Coordinator) OffsetFetch(ctx context.Context, req *kmsg.OffsetFetchRequ
 	resp.Groups = make([]kmsg.OffsetFetchResponseGroup, len(req.Groups))
 	done := countdown(len(req.Groups), func() { reply(resp) })
 	for i, rg := range req.Groups {
-		c.fetchGroup(ctx, rg.Group, rg.Topics, func(g kmsg.OffsetFetchResponseGroup) {
+		c.fetchGroup(ctx, rg.Group, rg.MemberID, rg.MemberEpoch, rg.Topics, func(g kmsg.OffsetFetchResponseGroup) {
 			resp.Groups[i] = g
 			done()
 		})
@@ -124,8 +124,13 @@ func setFetchPartitionErrors(resp *kmsg.OffsetFetchResponse, req *kmsg.OffsetFet
 	}
 }
 
-func (c *Coordinator) fetchGroup(ctx context.Context, id string, topics []kmsg.OffsetFetchRequestGroupTopic, done func(kmsg.OffsetFetchResponseGroup)) {
+func (c *Coordinator) fetchGroup(ctx context.Context, id string, memberID *string, epoch int32, topics []kmsg.OffsetFetchRequestGroupTopic, done func(kmsg.OffsetFetchResponseGroup)) {
 	c.submit(ctx, id, func(s *Shard) coord.Result {
+		if code := s.ValidateFetch(id, memberID, epoch); code != nil {
+			g := kmsg.NewOffsetFetchResponseGroup()
+			g.Group, g.ErrorCode = id, code.Code
+			return coord.Result{Done: func(error) { done(g) }}
+		}
 		g := s.FetchOffsets(id, topics)
 		return coord.Result{Done: func(error) { done(g) }}
 	}, func(code *kerr.Error) {

@@ -64,6 +64,15 @@ func (s *Shard) joinGroup(req *kmsg.JoinGroupRequest, clientID, clientHost strin
 		return
 	}
 	g := s.groups[req.Group]
+	if g != nil && g.cg != nil {
+		if len(g.cg.members) > 0 {
+			fail(kerr.InconsistentGroupProtocol) // Kafka's online migration is not served
+			return
+		}
+		// An empty consumer group becomes a classic group; its offsets stay.
+		s.consumerTombstones(g)
+		g.cg = nil
+	}
 	if g == nil && req.MemberID != "" {
 		fail(kerr.UnknownMemberID)
 		return

@@ -59,6 +59,11 @@ func FromBroker(b *config.Broker) (Config, TopicSpec) {
 			OffsetsRetention:       time.Duration(g.OffsetsRetentionMinutes) * time.Minute,
 			RetentionCheckInterval: time.Duration(g.OffsetsRetentionCheckIntervalMs) * time.Millisecond,
 			MetadataMaxBytes:       int(g.OffsetMetadataMaxBytes),
+			ConsumerAssignors:      g.ConsumerAssignors,
+			ConsumerSessionTimeout: ms(g.ConsumerSessionTimeoutMs),
+			// group.consumer.max.size is not in internal/config yet:
+			// no limit, as Kafka's default (Integer.MAX_VALUE).
+			ConsumerHeartbeatInterval: ms(g.ConsumerHeartbeatIntervalMs),
 		}, TopicSpec{
 			Partitions: g.OffsetsTopicNumPartitions, ReplicationFactor: g.OffsetsTopicReplicationFactor,
 			SegmentBytes: g.OffsetsTopicSegmentBytes,
@@ -84,7 +89,7 @@ func New(o Options) *Coordinator {
 		o.NewMemberID = randomMemberID
 	}
 	c := &Coordinator{o: o}
-	d := &deps{cfg: o.Config, partitionExists: c.partitionExists, newMemberID: o.NewMemberID}
+	d := &deps{cfg: o.Config, partitionExists: c.partitionExists, newMemberID: o.NewMemberID, image: o.Controller.Image}
 	c.rt = coord.New(coord.Options[*Shard]{
 		Name: "group coordinator",
 		Partition: func(p int32) coord.Partition {

@@ -40,6 +40,10 @@ type group struct {
 
 	initialJoin    bool // the first rebalance of an empty group waits group.initial.rebalance.delay.ms
 	newMemberAdded bool // a member joined during that wait, which extends it
+
+	// cg is set when this is a KIP-848 consumer group (then the classic
+	// fields above stay empty).
+	cg *consumerGroup
 }
 
 // member is a classic group member.
@@ -210,6 +214,10 @@ func (m *member) sameProtocols(ps []kmsg.JoinGroupRequestProtocol) bool {
 // topic (read from their consumer protocol metadata); groups of other
 // protocol types are never "subscribed".
 func (g *group) subscribedTo(topic string) bool {
+	if g.cg != nil {
+		_, ok := g.cg.metadata[topic]
+		return ok && len(g.cg.members) > 0
+	}
 	if g.protocolType != "consumer" || len(g.members) == 0 {
 		return false
 	}

@@ -74,6 +74,9 @@ func (s *Shard) validateCommit(g *group, req *kmsg.OffsetCommitRequest) *kerr.Er
 	if req.Group == "" {
 		return kerr.InvalidGroupID
 	}
+	if g != nil && g.cg != nil {
+		return validateConsumerCommit(g.cg, req)
+	}
 	if g == nil || g.state == stateDead {
 		switch {
 		case req.Generation < 0:
@@ -172,7 +175,7 @@ func (s *Shard) OffsetDelete(req *kmsg.OffsetDeleteRequest, cb func(*kmsg.Offset
 	switch {
 	case g == nil || g.state == stateDead:
 		resp.ErrorCode = kerr.GroupIDNotFound.Code
-	case g.state != stateEmpty && g.protocolType != "consumer":
+	case g.state != stateEmpty && g.protocolType != "consumer" && g.cg == nil:
 		resp.ErrorCode = kerr.NonEmptyGroup.Code
 	default:
 		s.deleteOffsets(g, req, resp)

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/vltava/vltava/internal/coord"
+	"github.com/vltava/vltava/internal/metadata/image"
 )
 
 // Config is the group coordinator's configuration (Kafka's broker
@@ -20,6 +21,12 @@ type Config struct {
 	OffsetsRetention       time.Duration // offsets.retention.minutes
 	RetentionCheckInterval time.Duration // offsets.retention.check.interval.ms
 	MetadataMaxBytes       int           // offset.metadata.max.bytes
+
+	// KIP-848 consumer groups.
+	ConsumerAssignors         []string      // group.consumer.assignors (the first is the default)
+	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
+	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
+	ConsumerMaxSize           int           // group.consumer.max.size (0: no limit)
 }
 
 // deps is what every shard of a coordinator shares.
@@ -31,6 +38,8 @@ type deps struct {
 	// newMemberID returns a fresh member id with the given prefix (the
 	// client id, or the instance id of a static member).
 	newMemberID func(prefix string) string
+	// image is the cluster metadata now (subscribed topics' ids and sizes).
+	image func() *image.Image
 }
 
 // Shard is the group state of one __consumer_offsets partition: its classic
@@ -93,8 +102,10 @@ func (s *Shard) Replay(_ int64, r coord.Record) error {
 		return s.replayOffset(r)
 	case 2:
 		return s.replayGroup(r)
+	case cgMetadataType, cgPartitionMetadataTyp, cgMemberMetadataType, cgTargetMetadataType, cgTargetMemberType, cgCurrentMemberType:
+		return s.replayConsumer(v, r)
 	default:
-		return nil // KIP-848 and share group records: not served yet
+		return nil // resolved regexes (16), share and streams group records: not served
 	}
 }
 
@@ -128,7 +139,15 @@ func (s *Shard) replayGroup(r coord.Record) error {
 		return fmt.Errorf("group metadata key: %w", err)
 	}
 	if r.Value == nil {
-		delete(s.groups, k.Group)
+		// The classic group goes; its offsets (their own records) stay.
+		if g := s.groups[k.Group]; g != nil && g.cg == nil {
+			if len(g.offsets) == 0 {
+				delete(s.groups, k.Group)
+			} else {
+				g.protocolType, g.protocol, g.leader, g.generation = "", "", "", 0
+				g.members, g.instances, g.state = map[string]*member{}, map[string]string{}, stateEmpty
+			}
+		}
 		return nil
 	}
 	var v kmsg.GroupMetadataValue
@@ -178,6 +197,9 @@ func (s *Shard) Loaded() {
 		for _, m := range g.members {
 			s.scheduleSession(g, m)
 		}
+		if g.cg != nil {
+			s.loadedConsumer(g)
+		}
 	}
 	s.scheduleRetention()
 }
@@ -225,12 +247,12 @@ func (s *Shard) expireOffsets() {
 	ret := s.d.cfg.OffsetsRetention.Milliseconds()
 	for _, id := range sortedKeys(s.groups) {
 		g := s.groups[id]
-		if g.state != stateEmpty {
+		if g.state != stateEmpty || g.cg != nil && len(g.cg.members) > 0 {
 			continue
 		}
 		for _, tp := range g.sortedOffsets() {
 			base := g.offsets[tp].commitMs
-			if g.protocolType != "" {
+			if g.protocolType != "" && g.cg == nil {
 				base = g.stateTime.UnixMilli()
 			}
 			if base+ret <= now {
@@ -249,7 +271,11 @@ func (s *Shard) deleteGroup(g *group) {
 	for _, tp := range g.sortedOffsets() {
 		s.write(coord.Record{Key: offsetKey(g.id, tp.topic, tp.partition)})
 	}
-	s.write(coord.Record{Key: groupKey(g.id)})
+	if g.cg != nil {
+		s.consumerTombstones(g)
+	} else {
+		s.write(coord.Record{Key: groupKey(g.id)})
+	}
 	s.env.Cancel(joinTimerKey(g.id))
 	s.env.Cancel(syncTimerKey(g.id))
 	delete(s.groups, g.id)
