@@ -276,31 +276,35 @@ func (s *scanner) fastScan(b []byte) bool {
 	}
 	p := 0
 	for i := range s.n {
-		length, m := varint(b[p:])
-		if m == 0 || length < 1 || int(length) > len(b)-p-m {
+		length, q := rv(b, p)
+		if q < 0 || length < 1 || length > int64(len(b)-q) {
 			return false
 		}
-		p += m
-		end := p + int(length)
-		rec := b[p+1 : end] // after the attributes
-		tsd, m := varlong(rec)
-		if m == 0 {
+		end := q + int(length)
+		r := b[:end]
+		tsd, q := rv(r, q+1) // after the attributes
+		od, q := rv(r, q)
+		if q < 0 || od != int64(i) {
 			return false
 		}
-		q := m
-		od, m := varint(rec[q:])
-		if m == 0 || od != i {
+		kl, q := rv(r, q)
+		if kl >= 0 {
+			q += int(kl)
+		} else if s.requireKeys {
 			return false
 		}
-		q += m
-		var keyNull bool
-		if q, keyNull = skipBytes(rec, q); q < 0 || (keyNull && s.requireKeys) {
-			return false
+		vl, q := rv(r, q)
+		q += max(int(vl), 0)
+		nh, q := rv(r, q)
+		for h := int64(0); h < nh && q >= 0; h++ {
+			var hk, hv int64
+			if hk, q = rv(r, q); hk < 0 {
+				return false
+			}
+			hv, q = rv(r, q+int(hk))
+			q += max(int(hv), 0)
 		}
-		if q, _ = skipBytes(rec, q); q < 0 {
-			return false
-		}
-		if q = skipHeaders(rec, q); q != len(rec) {
+		if q != end || nh < 0 {
 			return false
 		}
 		ts := s.first + tsd
@@ -313,6 +317,35 @@ func (s *scanner) fastScan(b []byte) bool {
 		p = end
 	}
 	return p == len(b)
+}
+
+// rv reads the zig-zag varint at b[p] and returns it with the position
+// after it; the position is -1 when b holds none there (p may be -1 or past
+// the end: errors flow through). One- and two-byte varints, nearly all of
+// them in a batch of small records, take the short way.
+func rv(b []byte, p int) (int64, int) {
+	if uint(p)+1 < uint(len(b)) {
+		x := uint64(b[p])
+		if x < 0x80 {
+			return int64(x>>1) ^ -int64(x&1), p + 1
+		}
+		if y := uint64(b[p+1]); y < 0x80 {
+			x = x&0x7f | y<<7
+			return int64(x>>1) ^ -int64(x&1), p + 2
+		}
+	}
+	return rvSlow(b, p)
+}
+
+func rvSlow(b []byte, p int) (int64, int) {
+	if p < 0 || p >= len(b) {
+		return 0, -1
+	}
+	v, n := varlong(b[p:])
+	if n == 0 {
+		return 0, -1
+	}
+	return v, p + n
 }
 
 // skipBytes skips a varint-length-prefixed nullable field at b[p:]; it
