@@ -114,6 +114,7 @@ type BrokerGroup struct {
 	ConsumerAssignors               []string
 	ConsumerSessionTimeoutMs        int32
 	ConsumerHeartbeatIntervalMs     int32
+	ConsumerMaxSize                 int32
 	OffsetsTopicNumPartitions       int32
 	OffsetsTopicReplicationFactor   int16
 	OffsetsTopicSegmentBytes        int32
@@ -287,6 +288,7 @@ func (b *Broker) fillGroup(v values) {
 		ConsumerAssignors:               v.list("group.consumer.assignors"),
 		ConsumerSessionTimeoutMs:        v.i32("group.consumer.session.timeout.ms"),
 		ConsumerHeartbeatIntervalMs:     v.i32("group.consumer.heartbeat.interval.ms"),
+		ConsumerMaxSize:                 v.i32("group.consumer.max.size"),
 		OffsetsTopicNumPartitions:       v.i32("offsets.topic.num.partitions"),
 		OffsetsTopicReplicationFactor:   v.i16("offsets.topic.replication.factor"),
 		OffsetsTopicSegmentBytes:        v.i32("offsets.topic.segment.bytes"),

@@ -230,6 +230,7 @@ func groupDefs() []Def {
 			"Server-side assignors of consumer groups (KIP-848); the first is the default."),
 		def("group.consumer.session.timeout.ms", Int, "45000", atLeast(1), "Session timeout of consumer group members (KIP-848)."),
 		def("group.consumer.heartbeat.interval.ms", Int, "5000", atLeast(1), "Heartbeat interval of consumer group members (KIP-848)."),
+		def("group.consumer.max.size", Int, maxInt, atLeast(1), "The most members of a consumer group (KIP-848)."),
 		def("offsets.topic.num.partitions", Int, "50", atLeast(1), "Partitions of __consumer_offsets; fixed once created."),
 		def("offsets.topic.replication.factor", Short, "3", atLeast(1),
 			"Replication factor of __consumer_offsets. Kafka refuses to create the topic until this many brokers are up; Vltava's coordinator is meant to create it with min(this, live brokers) replicas, so a single node works with the default."),

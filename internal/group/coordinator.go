@@ -64,6 +64,7 @@ func FromBroker(b *config.Broker) (Config, TopicSpec) {
 			// group.consumer.max.size is not in internal/config yet:
 			// no limit, as Kafka's default (Integer.MAX_VALUE).
 			ConsumerHeartbeatInterval: ms(g.ConsumerHeartbeatIntervalMs),
+			ConsumerMaxSize:           int(g.ConsumerMaxSize),
 		}, TopicSpec{
 			Partitions: g.OffsetsTopicNumPartitions, ReplicationFactor: g.OffsetsTopicReplicationFactor,
 			SegmentBytes: g.OffsetsTopicSegmentBytes,

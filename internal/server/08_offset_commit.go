@@ -11,10 +11,12 @@ package server
 // __consumer_offsets, written before the response. A missing partition is
 // UNKNOWN_TOPIC_OR_PARTITION; metadata over offset.metadata.max.bytes is
 // OFFSET_METADATA_TOO_LARGE (as Kafka; INVALID_COMMIT_OFFSET_SIZE is for a
-// commit too large to write).
+// commit too large to write). Members of KIP-848 consumer groups commit
+// with v9+ and their member epoch as the generation (UNKNOWN_MEMBER_ID,
+// STALE_MEMBER_EPOCH, UNSUPPORTED_VERSION below v9).
 //
 // Left out: v10 (topic ids), the retention time of v2-4 (ignored, as Kafka
-// does since 2.1), KIP-848 member epochs.
+// does since 2.1), KIP-1251's relaxed epoch check.
 
 import "github.com/twmb/franz-go/pkg/kmsg"
 

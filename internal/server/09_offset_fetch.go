@@ -8,7 +8,10 @@ package server
 // answered by its own shard. require_stable (v7+) has nothing to wait for
 // until transactions exist.
 //
-// Left out: v10 (topic ids), KIP-848 member epoch checks (v9).
+// v9+ from a member of a KIP-848 consumer group checks its member id and
+// epoch.
+//
+// Left out: v10 (topic ids).
 
 import "github.com/twmb/franz-go/pkg/kmsg"
 
