@@ -15,13 +15,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// conn is one client connection.
+// conn is one client connection. Its reader goroutine reads and
+// dispatches requests; responses go out strictly in request order, written
+// by whichever goroutine completes the oldest unanswered request (the
+// reader for most requests, the waking goroutine for a parked fetch or a
+// produce that waited for fsync), together with every later one that is
+// ready by then. No goroutine hand-off sits on the path of a response.
 type conn struct {
 	s        *Server
 	nc       net.Conn
 	listener string
-	queue    chan *request // requests in arrival order, for the writer
 	log      *slog.Logger
+	slots    chan struct{}  // one per request read and not yet answered
+	inflight sync.WaitGroup // requests read and not yet written
+
+	mu      sync.Mutex
+	pending []*request // read and not yet written, in arrival order
+	writing bool       // a goroutine is writing out the ready ones
+	broken  bool       // a write failed: the rest are dropped
+
+	// Owned by the writing goroutine.
+	batch []*request
+	buf   []byte
 }
 
 // request is one in-flight request.
@@ -34,8 +49,8 @@ type request struct {
 	clientID string
 	kreq     kmsg.Request
 
-	done    chan struct{}
 	once    sync.Once
+	ready   bool          // answered (guarded by c.mu)
 	resp    kmsg.Response // nil: no response (acks=0 produce)
 	files   []*fileRef    // record data that resp's markers stand for
 	flexHdr bool          // response header v1 (tagged fields)
@@ -44,7 +59,7 @@ type request struct {
 func newConn(s *Server, nc net.Conn, listener string) *conn {
 	return &conn{
 		s: s, nc: nc, listener: listener,
-		queue: make(chan *request, s.o.Settings.MaxInflightPerClient),
+		slots: make(chan struct{}, s.o.Settings.MaxInflightPerClient),
 		log:   s.log.With("remote", nc.RemoteAddr().String()),
 	}
 }
@@ -52,21 +67,15 @@ func newConn(s *Server, nc net.Conn, listener string) *conn {
 func (c *conn) serve(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
 	err := c.readLoop(ctx)
 	cancel() // parked requests give up: the client is gone
-	close(c.queue)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.log.Info("closing connection", "err", err)
 	}
 	if errors.Is(err, errProtocol) {
 		c.nc.Close() // don't answer pending requests of a client that broke the protocol
 	}
-	<-writerDone
+	c.inflight.Wait()
 	c.nc.Close()
 }
 
@@ -107,8 +116,9 @@ func (c *conn) readLoop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.queue <- r
-		if r.kreq == nil { // answered already (unsupported ApiVersions version)
+		c.enqueue(r)
+		if r.kreq == nil { // an ApiVersions version we don't serve: answered by parse
+			r.respond(r.resp)
 			continue
 		}
 		c.dispatch(r)
@@ -142,7 +152,7 @@ func (bp *bodyPool) put(b []byte) {
 func (c *conn) parse(ctx context.Context, b []byte) (*request, error) {
 	key := int16(binary.BigEndian.Uint16(b))
 	ver := int16(binary.BigEndian.Uint16(b[2:]))
-	r := &request{c: c, ctx: ctx, key: key, version: ver, corr: int32(binary.BigEndian.Uint32(b[4:])), done: make(chan struct{})}
+	r := &request{c: c, ctx: ctx, key: key, version: ver, corr: int32(binary.BigEndian.Uint32(b[4:]))}
 	if key < 0 || int(key) > maxKey || c.s.handlers[key].fn == nil {
 		return nil, fmt.Errorf("%w: unsupported api key %d", errProtocol, key)
 	}
@@ -219,7 +229,7 @@ func (c *conn) unsupportedApiVersions(r *request) {
 	resp.ErrorCode = kerr.UnsupportedVersion.Code
 	h := c.s.handlers[kmsg.ApiVersions.Int16()]
 	resp.ApiKeys = []kmsg.ApiVersionsResponseApiKey{{ApiKey: h.key, MinVersion: h.min, MaxVersion: h.max}}
-	r.respond(resp)
+	r.resp = resp
 }
 
 func (c *conn) dispatch(r *request) {
@@ -247,76 +257,90 @@ func (r *request) respond(resp kmsg.Response) {
 			releaseRefs(r.files)
 			r.files = nil
 		}
-		close(r.done)
+		r.c.complete(r)
 	})
 }
 
-// writeLoop writes responses in request order, batching those that are
-// ready into one write.
-func (c *conn) writeLoop() {
-	var buf []byte
-	var carry *request // taken from the queue but not done yet
-	broken := false
+// enqueue records a request read from the connection, waiting while the
+// connection has MaxInflightPerClient requests unanswered.
+func (c *conn) enqueue(r *request) {
+	c.slots <- struct{}{}
+	c.inflight.Add(1)
+	c.mu.Lock()
+	c.pending = append(c.pending, r)
+	c.mu.Unlock()
+}
+
+// complete marks r answered and, unless another goroutine is at it,
+// writes out every answered request at the head of the queue.
+func (c *conn) complete(r *request) {
+	c.mu.Lock()
+	r.ready = true
+	if c.writing {
+		c.mu.Unlock() // the writing goroutine will see it
+		return
+	}
+	c.writing = true
 	for {
-		r := carry
-		carry = nil
-		if r == nil {
-			var ok bool
-			if r, ok = <-c.queue; !ok {
-				return
-			}
+		n := 0
+		for n < len(c.pending) && c.pending[n].ready {
+			n++
 		}
-		<-r.done
-		if broken {
-			releaseRefs(r.files)
-			continue
+		if n == 0 {
+			c.writing = false
+			c.mu.Unlock()
+			return
 		}
-		if r.files != nil {
-			err := writeStreamed(c.nc, c.appendResponse(buf[:0], r), r.files, r.kreq.IsFlexible())
-			releaseRefs(r.files)
-			if err != nil {
-				broken = true
-				c.nc.Close()
-			}
-			continue
-		}
-		buf = c.appendResponse(buf[:0], r)
-		carry = c.coalesce(&buf)
-		if len(buf) > 0 {
-			if _, err := c.nc.Write(buf); err != nil {
-				broken = true
-				c.nc.Close()
-			}
-		}
-		if cap(buf) > 4<<20 {
-			buf = nil // don't pin a huge buffer
+		c.batch = append(c.batch[:0], c.pending[:n]...)
+		c.pending = append(c.pending[:0], c.pending[n:]...)
+		broken := c.broken
+		c.mu.Unlock()
+		err := c.write(c.batch, broken)
+		clear(c.batch)
+		c.mu.Lock()
+		if err != nil {
+			c.broken = true
 		}
 	}
 }
 
-// coalesce appends to buf the responses queued behind the one just encoded
-// that are already done. It returns the first queued request that is not.
-func (c *conn) coalesce(buf *[]byte) *request {
-	for len(*buf) < 1<<20 {
-		select {
-		case next, ok := <-c.queue:
-			if !ok {
-				return nil
+// write sends the responses of batch in one write where it can (large
+// fetches go out with sendfile on their own), then frees their slots.
+func (c *conn) write(batch []*request, broken bool) error {
+	var err error
+	buf := c.buf[:0]
+	for _, r := range batch {
+		switch {
+		case broken || err != nil:
+		case r.files != nil:
+			if len(buf) > 0 {
+				_, err = c.nc.Write(buf)
+				buf = buf[:0]
 			}
-			select {
-			case <-next.done:
-				if next.files != nil {
-					return next // streamed: written on its own
-				}
-				*buf = c.appendResponse(*buf, next)
-			default:
-				return next
+			if err == nil {
+				err = writeStreamed(c.nc, c.appendResponse(buf, r), r.files, r.kreq.IsFlexible())
 			}
 		default:
-			return nil
+			buf = c.appendResponse(buf, r)
 		}
+		releaseRefs(r.files)
+		r.files = nil
 	}
-	return nil
+	if err == nil && !broken && len(buf) > 0 {
+		_, err = c.nc.Write(buf)
+	}
+	if cap(buf) > 4<<20 {
+		buf = nil // don't pin a huge buffer
+	}
+	c.buf = buf
+	if err != nil {
+		c.nc.Close()
+	}
+	for range batch {
+		<-c.slots
+		c.inflight.Done()
+	}
+	return err
 }
 
 func (c *conn) appendResponse(buf []byte, r *request) []byte {
