@@ -295,3 +295,27 @@ func waitGroupState(t *testing.T, b *testkit.Broker, group, state string) {
 		return err == nil && d[group].State == state
 	})
 }
+
+// A member that dies without leaving (a static member closing sends no
+// LeaveGroup, like a killed process) keeps its partitions until its session
+// times out; then they move to the live member.
+func TestGroupDeadMemberExpiresAfterSessionTimeout(t *testing.T) {
+	b := groupBroker(t)
+	createTopic(t, b.Admin(), "dies", 12, nil)
+	noop := func(*member, kgo.Fetches) {}
+	dead := startMember(t, b, "dead", "g-dies", "dies", noop, kgo.InstanceID("dead-1"), kgo.SessionTimeout(6*time.Second))
+	live := startMember(t, b, "live", "g-dies", "dies", noop, kgo.SessionTimeout(6*time.Second))
+	waitSplit(t, 12, dead, live)
+	dead.close() // no LeaveGroup: the coordinator must notice the silence
+	// Right after, the group still counts the silent member.
+	dg, err := b.Admin().DescribeGroups(testkit.Context(t, 5*time.Second), "g-dies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(dg["g-dies"].Members); n != 2 {
+		t.Fatalf("group has %d members right after the static member went silent, want 2", n)
+	}
+	testkit.Eventually(t, 20*time.Second, "the live member owns all 12 partitions after the session timeout", func() bool {
+		return len(live.owned()) == 12
+	})
+}
