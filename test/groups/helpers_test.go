@@ -13,11 +13,8 @@
 package groups_test
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -31,48 +28,21 @@ import (
 	"github.com/vltava/vltava/internal/testkit"
 )
 
-// systemPython is Debian's interpreter, the one its python3-* packages
-// install into (a python3 earlier on PATH may not see them).
-const systemPython = "/usr/bin/python3"
+// systemPython is Debian's interpreter (see testkit.SystemPython).
+const systemPython = testkit.SystemPython
 
-// cmdTimeout bounds every external command.
-const cmdTimeout = 30 * time.Second
+func needTool(t *testing.T, name string) string { t.Helper(); return testkit.NeedTool(t, name) }
 
-// needTool returns the path of an executable, skipping the test when the
-// machine lacks it.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (CI installs it: see .ci/run): %v", name, err)
-	}
-	return p
-}
-
-// needPythonModule skips the test unless systemPython can import module.
 func needPythonModule(t *testing.T, module, debianPackage string) {
 	t.Helper()
-	py := needTool(t, systemPython)
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, py, "-c", "import "+module).CombinedOutput(); err != nil {
-		t.Skipf("%s cannot import %s (install %s; CI does: see .ci/run): %v: %s", py, module, debianPackage, err, out)
-	}
+	testkit.NeedPythonModule(t, module, debianPackage)
 }
 
 // run runs a command, failing the test if it fails, and returns its
 // standard output.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %q: %v\nstdout:\n%s\nstderr:\n%s", name, args, err, stdout.Bytes(), stderr.Bytes())
-	}
-	return stdout.String()
+	return string(testkit.Run(t, nil, name, args...))
 }
 
 // createTopic creates a topic with one replica per partition.
