@@ -186,7 +186,11 @@ func (c *cli) withNode(template string) string {
 		c.t.Fatalf("list brokers: %v %v", brokers, err)
 	}
 	id := strconv.Itoa(int(brokers[0].NodeID))
-	return regexp.MustCompile(`\bN\b( *)`).ReplaceAllStringFunc(template, func(m string) string {
+	// Whole tokens only: a topic id such as "N-4kiD..." holds an N too.
+	return regexp.MustCompile(`[A-Za-z0-9_-]*N[A-Za-z0-9_-]*( *)`).ReplaceAllStringFunc(template, func(m string) string {
+		if strings.TrimRight(m, " ") != "N" {
+			return m
+		}
 		pad := len(m) - 1
 		if pad > 0 {
 			pad = max(1, pad-(len(id)-1))
