@@ -124,7 +124,9 @@ func (sh *shard[S]) run() {
 		<-sh.flushEnd
 		close(sh.done)
 	}()
-	sh.load()
+	if !sh.loadRetrying() {
+		return
+	}
 	for {
 		select {
 		case ev := <-sh.events:
@@ -135,8 +137,24 @@ func (sh *shard[S]) run() {
 	}
 }
 
-// load builds the state from the log.
-func (sh *shard[S]) load() {
+// loadRetrying loads the shard, trying again with backoff while loading
+// fails (a shard that gave up would answer every request with an error
+// until the broker restarts). It reports false when the shard was stopped.
+func (sh *shard[S]) loadRetrying() bool {
+	backoff := 50 * time.Millisecond
+	for !sh.load() {
+		select {
+		case <-time.After(backoff):
+			backoff = min(2*backoff, 5*time.Second)
+		case <-sh.stop:
+			return false
+		}
+	}
+	return true
+}
+
+// load builds the state from the log; it reports whether it succeeded.
+func (sh *shard[S]) load() bool {
 	sh.status.Store(statusLoading)
 	for k, t := range sh.timers {
 		t.t.Stop()
@@ -160,12 +178,13 @@ func (sh *shard[S]) load() {
 	})
 	if err != nil {
 		sh.status.Store(statusFailed)
-		sh.rt.o.Logger.Error(sh.rt.o.Name+": loading failed", "partition", sh.p, "err", err)
-		return
+		sh.rt.o.Logger.Error(sh.rt.o.Name+": loading failed; retrying", "partition", sh.p, "err", err)
+		return false
 	}
 	sh.state.Loaded()
 	sh.status.Store(statusReady)
 	sh.rt.o.Logger.Info(sh.rt.o.Name+": loaded", "partition", sh.p, "records", n, "took", time.Since(start))
+	return true
 }
 
 // write appends a result's records and completes it.
@@ -182,7 +201,7 @@ func (sh *shard[S]) write(res Result) {
 	if err != nil {
 		done(err)
 		sh.rt.o.Logger.Error(sh.rt.o.Name+": append failed; reloading", "partition", sh.p, "err", err)
-		sh.load()
+		sh.loadRetrying()
 		return
 	}
 	sh.complete(end, flush, done)
