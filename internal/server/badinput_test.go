@@ -180,6 +180,9 @@ func (tr *traffic) consume(ctx context.Context, cl *kgo.Client) {
 	defer tr.wg.Done()
 	for ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
+		if fs.IsClientClosed() {
+			return
+		}
 		tr.mu.Lock()
 		fs.EachError(func(_ string, _ int32, err error) {
 			if !errors.Is(err, context.Canceled) {

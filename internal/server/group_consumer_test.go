@@ -81,12 +81,21 @@ func startMember(t *testing.T, b *testkit.Broker, name, group, topic string, pro
 		defer close(m.done)
 		for ctx.Err() == nil {
 			fs := m.cl.PollFetches(ctx)
+			if fs.IsClientClosed() {
+				return
+			}
 			if process != nil {
 				process(m, fs)
 			}
 			m.cl.AllowRebalance()
 		}
 	}()
+	// Stop the poll loop when the test ends (before its client closes:
+	// cleanups run last-in first-out), whether or not the test closed it.
+	t.Cleanup(func() {
+		m.stop()
+		<-m.done
+	})
 	return m
 }
 
