@@ -2,12 +2,13 @@
 // Kafka request framing and headers, the dispatch table, and one handler
 // file per API key (NN_name.go, after the key number).
 //
-// Each connection has a reader goroutine and a writer goroutine. The reader
-// decodes a request and runs its handler at once, so that produce requests
-// from one connection append in the order they were sent; a handler that
-// must wait (a long-poll fetch, a produce waiting for fsync) finishes later
-// from another goroutine. The writer sends responses strictly in request
-// order, coalescing those that are ready into one write.
+// Each connection has a reader goroutine. It decodes a request and runs its
+// handler at once, so that produce requests from one connection append in
+// the order they were sent; a handler that must wait (a long-poll fetch, a
+// produce waiting for fsync) finishes later from another goroutine.
+// Responses go out strictly in request order, written by whichever
+// goroutine completes the oldest unanswered request, coalesced into one
+// write (see conn.go).
 package server
 
 import (
