@@ -136,7 +136,9 @@ func clientIDRest(body []byte) []byte { return append([]byte{0, 1, 'x'}, body...
 type traffic struct {
 	t        *testing.T
 	topic    string
-	cancel   context.CancelFunc
+	cancel   context.CancelFunc // stops both
+	stopProd context.CancelFunc // stops the producer only
+	prodDone chan struct{}
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	produced int
@@ -148,11 +150,15 @@ func startTraffic(t *testing.T, b *testkit.Broker, topic string) *traffic {
 	t.Helper()
 	createTopic(t, b.Admin(), topic, 1, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	tr := &traffic{t: t, topic: topic, cancel: cancel}
+	pctx, stopProd := context.WithCancel(ctx)
+	tr := &traffic{t: t, topic: topic, cancel: cancel, stopProd: stopProd, prodDone: make(chan struct{})}
 	prod := b.Client(kgo.DefaultProduceTopic(topic))
 	cons := b.Client(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
 	tr.wg.Add(2)
-	go tr.produce(ctx, prod)
+	go func() {
+		defer close(tr.prodDone)
+		tr.produce(pctx, prod)
+	}()
 	go tr.consume(ctx, cons)
 	t.Cleanup(tr.stop)
 	return tr
@@ -223,7 +229,10 @@ func (tr *traffic) stop() {
 // the producer wrote: r0, r1, ... at offsets 0, 1, ..., with no errors.
 func (tr *traffic) verify() {
 	tr.t.Helper()
-	// Let the consumer catch up with the last acknowledged record first.
+	// Stop producing, then let the consumer catch up with the last
+	// acknowledged record.
+	tr.stopProd()
+	<-tr.prodDone
 	testkit.Eventually(tr.t, 15*time.Second, "consumer catches up", func() bool {
 		p, c := tr.counts()
 		return c >= p
