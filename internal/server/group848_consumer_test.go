@@ -56,47 +56,6 @@ func TestGroup848ThreeMembersSplitAndMove(t *testing.T) {
 }
 
 func TestGroup848NoLossNoDuplicatesAcrossLeaveAndRestart(t *testing.T) {
-	b := broker848(t)
-	createTopic(t, b.Admin(), "events", 12, nil)
-	prod := b.Client()
-	const n = 6000
-	produced := produceBackground(t, prod, "events", n)
-	l := &ledger{seen: map[string]int{}}
-	opts := []kgo.Opt{
-		kgo.ServerSideBalancer(), kgo.Balancers(kgo.CooperativeStickyBalancer()),
-		kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(), kgo.FetchMaxWait(100 * time.Millisecond),
-	}
-	ms := make([]*member, 3)
-	for i := range ms {
-		ms[i] = startMember(t, b, fmt.Sprintf("m%d", i), "ledger848", "events", commitAfterProcessing(t, l), opts...)
-	}
-	testkit.Eventually(t, 30*time.Second, "a third of the records consumed", func() bool { return l.count() >= n/3 })
-	ms[1].close() // leaves mid-stream: its partitions move
-	if err := <-produced; err != nil {
-		t.Fatalf("produce: %v", err)
-	}
-	testkit.Eventually(t, 60*time.Second, "every record consumed", func() bool { return l.count() >= n })
-	ms[0].close()
-	ms[2].close()
-	if d := l.dupes(); len(d) > 0 || l.count() != n {
-		t.Fatalf("processed %d distinct records of %d; processed twice: %v", l.count(), n, d)
-	}
-
-	b.Restart()
-	prod = b.Client()
-	if err := <-produceBackground(t, prod, "events", 120); err != nil {
-		t.Fatalf("produce after restart: %v", err)
-	}
-	after := &ledger{seen: map[string]int{}}
-	m := startMember(t, b, "m3", "ledger848", "events", commitAfterProcessing(t, after), opts...)
-	testkit.Eventually(t, 30*time.Second, "the new records consumed", func() bool { return after.count() >= 120 })
-	m.close()
-	if after.count() != 120 || len(after.dupes()) > 0 {
-		t.Fatalf("after restart processed %d records (want 120), dupes %v", after.count(), after.dupes())
-	}
-	for k := range after.seen {
-		if l.seen[k] > 0 {
-			t.Fatalf("record %s processed again after the restart", k)
-		}
-	}
+	noLossAcrossLeaveAndRestart(t, broker848(t), "ledger848",
+		kgo.ServerSideBalancer(), kgo.Balancers(kgo.CooperativeStickyBalancer()))
 }

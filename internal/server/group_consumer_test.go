@@ -223,16 +223,25 @@ func produceBackground(t *testing.T, cl *kgo.Client, topic string, n int) chan e
 }
 
 func TestGroupNoLossNoDuplicatesAcrossRebalanceAndRestart(t *testing.T) {
-	b := groupBroker(t)
+	noLossAcrossLeaveAndRestart(t, groupBroker(t), "ledger")
+}
+
+// noLossAcrossLeaveAndRestart runs three members of group over a
+// 12-partition topic while records are produced, committing after
+// processing; one member leaves mid-stream. Every record must be processed
+// exactly once, and after a broker restart a new member must get only the
+// records produced since (the committed offsets survived).
+func noLossAcrossLeaveAndRestart(t *testing.T, b *testkit.Broker, group string, memberOpts ...kgo.Opt) {
+	t.Helper()
 	createTopic(t, b.Admin(), "events", 12, nil)
 	prod := b.Client()
 	const n = 6000
 	produced := produceBackground(t, prod, "events", n)
 	l := &ledger{seen: map[string]int{}}
-	opts := []kgo.Opt{kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(), kgo.FetchMaxWait(100 * time.Millisecond)}
+	opts := append([]kgo.Opt{kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(), kgo.FetchMaxWait(100 * time.Millisecond)}, memberOpts...)
 	ms := make([]*member, 3)
 	for i := range ms {
-		ms[i] = startMember(t, b, fmt.Sprintf("m%d", i), "ledger", "events", commitAfterProcessing(t, l), opts...)
+		ms[i] = startMember(t, b, fmt.Sprintf("m%d", i), group, "events", commitAfterProcessing(t, l), opts...)
 	}
 	testkit.Eventually(t, 30*time.Second, "a third of the records consumed", func() bool { return l.count() >= n/3 })
 	ms[1].close() // leaves mid-stream: its partitions move
@@ -246,15 +255,13 @@ func TestGroupNoLossNoDuplicatesAcrossRebalanceAndRestart(t *testing.T) {
 		t.Fatalf("processed %d distinct records of %d; processed twice: %v", l.count(), n, d)
 	}
 
-	// The committed offsets survive a restart: a new member gets only
-	// what is produced after.
 	b.Restart()
 	prod = b.Client()
 	if err := <-produceBackground(t, prod, "events", 120); err != nil {
 		t.Fatalf("produce after restart: %v", err)
 	}
 	after := &ledger{seen: map[string]int{}}
-	m := startMember(t, b, "m3", "ledger", "events", commitAfterProcessing(t, after), opts...)
+	m := startMember(t, b, "m3", group, "events", commitAfterProcessing(t, after), opts...)
 	testkit.Eventually(t, 30*time.Second, "the new records consumed", func() bool { return after.count() >= 120 })
 	m.close()
 	if after.count() != 120 || len(after.dupes()) > 0 {

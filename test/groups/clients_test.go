@@ -32,7 +32,7 @@ func twoRounds(t *testing.T, b *testkit.Broker, topic, group string, consume fun
 // what it consumed to col.
 func runScript(t *testing.T, b *testkit.Broker, script, topic, group string, n int, col *collector) {
 	t.Helper()
-	out := run(t, systemPython, "testdata/"+script, b.Addr(), topic, group, strconv.Itoa(n))
+	out := run(t, testkit.SystemPython, "testdata/"+script, b.Addr(), topic, group, strconv.Itoa(n))
 	if rest := parseLines(t, col, script, out); !slices.Equal(rest, []string{"done"}) {
 		t.Fatalf("%s printed %q after its records, want \"done\"", script, rest)
 	}
@@ -41,7 +41,7 @@ func runScript(t *testing.T, b *testkit.Broker, script, topic, group string, n i
 // TestConfluentKafkaPythonGroup consumes with confluent-kafka-python's
 // group consumer, committing synchronously after each record.
 func TestConfluentKafkaPythonGroup(t *testing.T) {
-	needPythonModule(t, "confluent_kafka", "python3-confluent-kafka")
+	testkit.NeedPythonModule(t, "confluent_kafka", "python3-confluent-kafka")
 	b := testkit.StartBroker(t)
 	twoRounds(t, b, "confluent-group", "confluent-g", func(n int, col *collector) {
 		runScript(t, b, "confluent_group.py", "confluent-group", "confluent-g", n, col)
@@ -51,7 +51,7 @@ func TestConfluentKafkaPythonGroup(t *testing.T) {
 // TestKafkaPythonGroup consumes with kafka-python's group consumer,
 // committing synchronously after each record.
 func TestKafkaPythonGroup(t *testing.T) {
-	needPythonModule(t, "kafka", "python3-kafka")
+	testkit.NeedPythonModule(t, "kafka", "python3-kafka")
 	b := testkit.StartBroker(t)
 	twoRounds(t, b, "kafka-python-group", "kafka-python-g", func(n int, col *collector) {
 		runScript(t, b, "kafkapython_group.py", "kafka-python-group", "kafka-python-g", n, col)
@@ -61,7 +61,7 @@ func TestKafkaPythonGroup(t *testing.T) {
 // TestKcatBalancedConsumer consumes with kcat -G (librdkafka's balanced
 // consumer), which commits the offsets it consumed when it closes.
 func TestKcatBalancedConsumer(t *testing.T) {
-	kcat := needTool(t, "kcat")
+	kcat := testkit.NeedTool(t, "kcat")
 	b := testkit.StartBroker(t)
 	twoRounds(t, b, "kcat-group", "kcat-g", func(n int, col *collector) {
 		out := run(t, kcat, "-b", b.Addr(), "-G", "kcat-g", "-e", "-q",

@@ -30,7 +30,7 @@ func binaryValues() [][]byte {
 // TestFranzReadsKcat has kcat produce files as single binary messages with
 // headers, and franz-go read them byte for byte.
 func TestFranzReadsKcat(t *testing.T) {
-	needTool(t, "kcat")
+	testkit.NeedTool(t, "kcat")
 	b := testkit.StartBroker(t)
 	const topic = "kcat-to-franz"
 	createTopic(t, b, topic, 1, nil)
@@ -70,7 +70,7 @@ func TestFranzReadsKcat(t *testing.T) {
 // a null value, and kcat print them: values length-prefixed (%R), the rest
 // as text.
 func TestKcatReadsFranz(t *testing.T) {
-	needTool(t, "kcat")
+	testkit.NeedTool(t, "kcat")
 	b := testkit.StartBroker(t)
 	const topic = "franz-to-kcat"
 	createTopic(t, b, topic, 1, nil)

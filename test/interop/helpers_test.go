@@ -22,16 +22,6 @@ import (
 	"github.com/vltava/vltava/internal/testkit"
 )
 
-// systemPython is Debian's interpreter (see testkit.SystemPython).
-const systemPython = testkit.SystemPython
-
-func needTool(t *testing.T, name string) string { t.Helper(); return testkit.NeedTool(t, name) }
-
-func needPythonModule(t *testing.T, module, debianPackage string) {
-	t.Helper()
-	testkit.NeedPythonModule(t, module, debianPackage)
-}
-
 // run runs a command with stdin, failing the test if it fails, and returns
 // its standard output.
 func run(t *testing.T, stdin []byte, name string, args ...string) []byte {

@@ -20,7 +20,7 @@ import (
 // gzip producer with headers. (KafkaJS consumes only through consumer
 // groups, which come with the group coordinator.)
 func TestKafkaJSAdminAndIdempotentProducer(t *testing.T) {
-	node := needTool(t, "node")
+	node := testkit.NeedTool(t, "node")
 	dir, err := filepath.Abs("testdata/kafkajs")
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestKafkaJSAdminAndIdempotentProducer(t *testing.T) {
 // that commits each record; a second run of the group finds nothing left
 // but the records written since.
 func TestKafkaJSGroupConsumer(t *testing.T) {
-	node := needTool(t, "node")
+	node := testkit.NeedTool(t, "node")
 	dir, err := filepath.Abs("testdata/kafkajs")
 	if err != nil {
 		t.Fatal(err)

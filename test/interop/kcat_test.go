@@ -19,13 +19,13 @@ var kcatCompression = map[string]uint8{"none": 0, "gzip": 1, "snappy": 2, "lz4":
 // kcat runs kcat against the broker with args and returns its output.
 func kcat(t *testing.T, b *testkit.Broker, stdin []byte, args ...string) []byte {
 	t.Helper()
-	return run(t, stdin, needTool(t, "kcat"), append([]string{"-b", b.Addr()}, args...)...)
+	return run(t, stdin, testkit.NeedTool(t, "kcat"), append([]string{"-b", b.Addr()}, args...)...)
 }
 
 // TestKcatMetadata lists the broker and its topics with kcat -L, as text
 // and as JSON.
 func TestKcatMetadata(t *testing.T) {
-	needTool(t, "kcat")
+	testkit.NeedTool(t, "kcat")
 	b := testkit.StartBroker(t)
 	createTopic(t, b, "kcat-meta-a", 3, nil)
 	createTopic(t, b, "kcat-meta-b", 1, nil)
@@ -85,7 +85,7 @@ func TestKcatMetadata(t *testing.T) {
 // partition and into the partitioner's choice, and reads them back with
 // kcat -C -e and a format string.
 func TestKcatKeysAndFormat(t *testing.T) {
-	needTool(t, "kcat")
+	testkit.NeedTool(t, "kcat")
 	b := testkit.StartBroker(t)
 	const n = 200
 	var in bytes.Buffer
@@ -151,7 +151,7 @@ func checkSpread(t *testing.T, out string, n int) {
 // TestKcatCompression produces with each of kcat's codecs and checks that
 // kcat reads the lines back and that the broker kept the batches as sent.
 func TestKcatCompression(t *testing.T) {
-	needTool(t, "kcat")
+	testkit.NeedTool(t, "kcat")
 	b := testkit.StartBroker(t)
 	const n = 1000
 	in := lines("compressible line number ", n)

@@ -15,7 +15,7 @@ import (
 func pythonRoundTrip(t *testing.T, b *testkit.Broker, script, topic, codec string, n int) []string {
 	t.Helper()
 	createTopic(t, b, topic, 2, nil)
-	out := string(run(t, nil, systemPython, "testdata/"+script, b.Addr(), topic, fmt.Sprint(n), codec))
+	out := string(run(t, nil, testkit.SystemPython, "testdata/"+script, b.Addr(), topic, fmt.Sprint(n), codec))
 	var want strings.Builder
 	for i := range n {
 		fmt.Fprintf(&want, "produced 0 %d k%d v%d\n", i, i, i)
@@ -36,7 +36,7 @@ func pythonRoundTrip(t *testing.T, b *testkit.Broker, script, topic, codec strin
 // TestConfluentKafkaPython round-trips records through confluent-kafka's
 // idempotent producer and an assign()ed consumer.
 func TestConfluentKafkaPython(t *testing.T) {
-	needPythonModule(t, "confluent_kafka", "python3-confluent-kafka")
+	testkit.NeedPythonModule(t, "confluent_kafka", "python3-confluent-kafka")
 	b := testkit.StartBroker(t)
 	for _, codec := range []string{"none", "zstd"} {
 		t.Run(codec, func(t *testing.T) {
@@ -60,7 +60,7 @@ func TestConfluentKafkaPython(t *testing.T) {
 // TestKafkaPython round-trips records through kafka-python, which picks
 // its protocol versions by probing ApiVersions.
 func TestKafkaPython(t *testing.T) {
-	needPythonModule(t, "kafka", "python3-kafka")
+	testkit.NeedPythonModule(t, "kafka", "python3-kafka")
 	b := testkit.StartBroker(t)
 	for _, codec := range []string{"none", "gzip"} {
 		t.Run(codec, func(t *testing.T) {
