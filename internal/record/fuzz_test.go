@@ -129,6 +129,38 @@ func FuzzDecompress(f *testing.F) {
 	})
 }
 
+// FuzzFastScan: whenever the fast scan accepts a records section, the
+// careful scan accepts it too and finds the same max timestamp.
+func FuzzFastScan(f *testing.F) {
+	f.Fuzz(func(t *testing.T, section []byte, n int32, first int64, flags byte) {
+		checkFastScan(t, section, n, first, flags)
+	})
+}
+
+// checkFastScan is FuzzFastScan's property; flags picks the topic's
+// options: bit 0 compacted, bit 1 LogAppendTime, bit 2 a 10 ms timestamp
+// window around testNow.
+func checkFastScan(t *testing.T, section []byte, n int32, first int64, flags byte) {
+	t.Helper()
+	o := okOptions(nil)
+	o.RequireKeys, o.LogAppendTime = flags&1 != 0, flags&2 != 0
+	if flags&4 != 0 {
+		o.TimestampBeforeMaxMs, o.TimestampAfterMaxMs = 10, 10
+	}
+	h := Header{NumRecords: n, FirstTimestamp: first, MaxTimestamp: -1}
+	fast := newScanner(&h, &o)
+	if !fast.fastScan(section) {
+		return
+	}
+	careful := newScanner(&h, &o)
+	if err := careful.carefulScan(section); err != nil {
+		t.Fatalf("fast scan accepted %d records the careful scan rejects: %v", n, err)
+	}
+	if fast.maxTs != careful.maxTs || fast.maxDelta != careful.maxDelta {
+		t.Fatalf("max timestamp: fast %d at %d, careful %d at %d", fast.maxTs, fast.maxDelta, careful.maxTs, careful.maxDelta)
+	}
+}
+
 // seedSet is one fuzz target's seeds, by file name.
 type seedSet map[string][]any
 
@@ -158,10 +190,15 @@ func fuzzSeeds(t testing.TB) map[string]seedSet {
 			dc[name+"-kgo"] = []any{codec, kgoCompress(t, codec, raw)}
 		}
 	}
+	fs := seedSet{}
+	fs["records"] = []any{raw, int32(len(recs)), int64(testNow), byte(0)}
+	fs["compacted"] = []any{raw, int32(len(recs)), int64(testNow), byte(1)}
+	fs["window"] = []any{raw, int32(len(recs)), int64(testNow), byte(4)}
+	fs["odd"] = []any{encode(oddRecords()), int32(4), int64(testNow), byte(0)}
 	vp["keyless"] = []any{build(t, nil, testHeader(CodecNone), []Record{{}, {OffsetDelta: 1, TimestampDelta: 1 << 40}})}
 	vp["two-batches"] = []any{append(goodBatch(t), goodBatch(t)...)}
 	dc["snappy-xerial"] = []any{CodecSnappy, xerial(raw, 100)}
-	return map[string]seedSet{"FuzzValidateProduce": vp, "FuzzIterRecords": ir, "FuzzDecompress": dc}
+	return map[string]seedSet{"FuzzValidateProduce": vp, "FuzzIterRecords": ir, "FuzzDecompress": dc, "FuzzFastScan": fs}
 }
 
 // seedFile encodes one seed in the go test fuzz v1 corpus format.
@@ -176,6 +213,10 @@ func seedFile(args []any) string {
 			fmt.Fprintf(&sb, "int32(%d)\n", v)
 		case int:
 			fmt.Fprintf(&sb, "int(%d)\n", v)
+		case int64:
+			fmt.Fprintf(&sb, "int64(%d)\n", v)
+		case byte:
+			fmt.Fprintf(&sb, "byte(%q)\n", v)
 		}
 	}
 	return sb.String()

@@ -204,6 +204,11 @@ func (s *scanner) scan(section []byte) error {
 		return nil
 	}
 	s.maxTs, s.maxDelta = noTimestamp, -1 // start over on the careful path
+	return s.carefulScan(section)
+}
+
+// carefulScan parses every record in full and says what is wrong.
+func (s *scanner) carefulScan(section []byte) error {
 	var v recordView
 	for i := range s.n {
 		size, err := parseRecord(section, &v)
@@ -260,8 +265,9 @@ func (s *scanner) reject(err error, i int32, msg string) {
 // fastScan checks a records section that is well formed and whose records
 // all pass, with as little work as possible per record: the hot path of
 // uncompressed produce. It reports false, having decided nothing, when any
-// record is malformed, rejected or unusual (a LogAppendTime batch), and the
-// careful scan then runs to say exactly why.
+// record is malformed, rejected or unusual (a LogAppendTime batch, a varint
+// of more than two bytes: a record over 8 KiB, timestamps over 8 s apart),
+// and the careful scan then runs to say exactly why.
 func (s *scanner) fastScan(b []byte) bool {
 	if s.batchLAT {
 		return false
@@ -274,78 +280,87 @@ func (s *scanner) fastScan(b []byte) bool {
 	if s.after < 0 || s.now+s.after < s.now {
 		hi = math.MaxInt64
 	}
+	// Varints are read raw (not zig-zag decoded) where the sign is all
+	// that matters: an odd raw length is negative (null).
 	p := 0
-	for i := range s.n {
-		length, q := rv(b, p)
-		if q < 0 || length < 1 || length > int64(len(b)-q) {
+	for i := range uint32(s.n) {
+		l, q := u2(b, p)
+		if q < 0 || l&1 != 0 || int(l>>1) > len(b)-q {
 			return false
 		}
-		end := q + int(length)
-		r := b[:end]
-		tsd, q := rv(r, q+1) // after the attributes
-		od, q := rv(r, q)
-		if q < 0 || od != int64(i) {
+		r := b[:q+int(l>>1)] // the record; reads past it fail
+		tsd, q := u2(r, q+1) // after the attributes
+		od, q := u2(r, q)
+		kl, q := u2(r, q)
+		if kl&1 == 0 {
+			q += int(kl >> 1)
+		} else if kl != 1 || s.requireKeys {
 			return false
 		}
-		kl, q := rv(r, q)
-		if kl >= 0 {
-			q += int(kl)
-		} else if s.requireKeys {
+		vl, q := u2(r, q)
+		if vl&1 == 0 {
+			q += int(vl >> 1)
+		} else if vl != 1 {
 			return false
 		}
-		vl, q := rv(r, q)
-		q += max(int(vl), 0)
-		nh, q := rv(r, q)
-		for h := int64(0); h < nh && q >= 0; h++ {
-			var hk, hv int64
-			if hk, q = rv(r, q); hk < 0 {
-				return false
-			}
-			hv, q = rv(r, q+int(hk))
-			q += max(int(hv), 0)
+		nh, q := u2(r, q)
+		if nh != 0 {
+			q = skipHeadersFast(r, q, nh)
 		}
-		if q != end || nh < 0 {
+		if q != len(r) || od != i<<1 {
 			return false
 		}
-		ts := s.first + tsd
+		ts := s.first + (int64(tsd>>1) ^ -int64(tsd&1))
 		if checkTs && ts != noTimestamp && (ts < lo || ts > hi) {
 			return false
 		}
 		if ts > s.maxTs {
-			s.maxTs, s.maxDelta = ts, i
+			s.maxTs, s.maxDelta = ts, int32(i)
 		}
-		p = end
+		p = len(r)
 	}
 	return p == len(b)
 }
 
-// rv reads the zig-zag varint at b[p] and returns it with the position
-// after it; the position is -1 when b holds none there (p may be -1 or past
-// the end: errors flow through). One- and two-byte varints, nearly all of
-// them in a batch of small records, take the short way.
-func rv(b []byte, p int) (int64, int) {
-	if uint(p)+1 < uint(len(b)) {
-		x := uint64(b[p])
-		if x < 0x80 {
-			return int64(x>>1) ^ -int64(x&1), p + 1
-		}
-		if y := uint64(b[p+1]); y < 0x80 {
-			x = x&0x7f | y<<7
-			return int64(x>>1) ^ -int64(x&1), p + 2
-		}
+// u2 reads the raw (zig-zag encoded) varint of one or two bytes at b[p]
+// and returns it with the position after it; the position is -1 when p is
+// -1 or out of range, or the varint is longer, so that errors flow through
+// to one check.
+func u2(b []byte, p int) (uint32, int) {
+	if uint(p) >= uint(len(b)) {
+		return 0, -1
 	}
-	return rvSlow(b, p)
+	x := uint32(b[p])
+	if x < 0x80 {
+		return x, p + 1
+	}
+	if uint(p+1) >= uint(len(b)) || b[p+1] >= 0x80 {
+		return 0, -1
+	}
+	return x&0x7f | uint32(b[p+1])<<7, p + 2
 }
 
-func rvSlow(b []byte, p int) (int64, int) {
-	if p < 0 || p >= len(b) {
-		return 0, -1
+// skipHeadersFast skips nh (raw) headers at r[q:] for fastScan: the
+// position after them, or -1.
+func skipHeadersFast(r []byte, q int, nh uint32) int {
+	if nh&1 != 0 {
+		return -1
 	}
-	v, n := varlong(b[p:])
-	if n == 0 {
-		return 0, -1
+	for range nh >> 1 {
+		var hk, hv uint32
+		if hk, q = u2(r, q); hk&1 != 0 || q < 0 {
+			return -1
+		}
+		if hv, q = u2(r, q+int(hk>>1)); q < 0 {
+			return -1
+		}
+		if hv&1 == 0 {
+			q += int(hv >> 1)
+		} else if hv != 1 {
+			return -1
+		}
 	}
-	return v, p + n
+	return q
 }
 
 // skipBytes skips a varint-length-prefixed nullable field at b[p:]; it

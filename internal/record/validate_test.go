@@ -336,3 +336,52 @@ func TestValidateProduceAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per run, want 0", n)
 	}
 }
+
+// TestFastScanShapes: the fast scan takes the batches real producers send
+// (keys or not, headers, tombstones, values up to 8 KiB) and agrees with the
+// careful scan on them; what it declines, the careful scan still decides.
+func TestFastScanShapes(t *testing.T) {
+	withHeaders := makeRecords(50, 100)
+	for i := range withHeaders {
+		withHeaders[i].Headers = []RecordHeader{{Key: "trace", Value: []byte("abc")}, {Key: "n", Value: nil}}
+	}
+	tombstones := makeRecords(50, 0)
+	for i := range tombstones {
+		tombstones[i].Value = nil
+	}
+	keyless := makeRecords(1000, 100)
+	for i := range keyless {
+		keyless[i].Key = nil
+	}
+	cases := []struct {
+		name string
+		recs []Record
+		fast bool
+	}{
+		{"keyed", makeRecords(200, 100), true},
+		{"keyless", keyless, true},
+		{"headers", withHeaders, true},
+		{"tombstones", tombstones, true},
+		{"8000B", makeRecords(3, 8000), true},
+		{"9000B", makeRecords(3, 9000), false}, // a three-byte length
+		{"odd", oddRecords()[:3], false},       // a timestamp delta of 2^40
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range tc.recs {
+				tc.recs[i].OffsetDelta = int32(i)
+			}
+			section := encode(tc.recs)
+			h := Header{NumRecords: int32(len(tc.recs)), FirstTimestamp: testNow, MaxTimestamp: -1}
+			o := okOptions(nil)
+			s := newScanner(&h, &o)
+			if got := s.fastScan(section); got != tc.fast {
+				t.Fatalf("fastScan = %v, want %v", got, tc.fast)
+			}
+			checkFastScan(t, section, h.NumRecords, testNow, 0)
+			if careful := newScanner(&h, &o); careful.carefulScan(section) != nil {
+				t.Fatalf("careful scan: %v", careful.carefulScan(section))
+			}
+		})
+	}
+}
