@@ -266,7 +266,8 @@ func (s *scanner) reject(err error, i int32, msg string) {
 // all pass, with as little work as possible per record: the hot path of
 // uncompressed produce. It reports false, having decided nothing, when any
 // record is malformed, rejected or unusual (a LogAppendTime batch, a varint
-// of more than two bytes: a record over 8 KiB, timestamps over 8 s apart),
+// of more than three bytes: a record over 1 MiB, timestamps over 17 minutes
+// apart),
 // and the careful scan then runs to say exactly why.
 func (s *scanner) fastScan(b []byte) bool {
 	if s.batchLAT {
@@ -285,20 +286,41 @@ func (s *scanner) fastScan(b []byte) bool {
 	p := 0
 	for i := range uint32(s.n) {
 		l, q := u2(b, p)
+		if q < 0 {
+			l, q = u3(b, p)
+		}
 		if q < 0 || l&1 != 0 || int(l>>1) > len(b)-q {
 			return false
 		}
 		r := b[:q+int(l>>1)] // the record; reads past it fail
-		tsd, q := u2(r, q+1) // after the attributes
-		od, q := u2(r, q)
+		q++                  // attributes
+		tsd, t := u2(r, q)
+		if t < 0 {
+			tsd, t = u3(r, q)
+		}
+		// The offset delta must be i: compare its bytes with the
+		// encoding of zig-zag(i) = 2i.
+		switch e := i << 1; {
+		case e < 1<<7 && uint(t) < uint(len(r)) && r[t] == byte(e):
+			q = t + 1
+		case e < 1<<14 && t >= 0 && t+1 < len(r) && r[t] == byte(e|0x80) && r[t+1] == byte(e>>7):
+			q = t + 2
+		default:
+			if q = skipDelta(r, t, e); q < 0 {
+				return false
+			}
+		}
 		kl, q := u2(r, q)
 		if kl&1 == 0 {
 			q += int(kl >> 1)
 		} else if kl != 1 || s.requireKeys {
 			return false
 		}
-		vl, q := u2(r, q)
-		if vl&1 == 0 {
+		vl, v := u2(r, q)
+		if v < 0 {
+			vl, v = u3(r, q)
+		}
+		if q = v; vl&1 == 0 {
 			q += int(vl >> 1)
 		} else if vl != 1 {
 			return false
@@ -307,7 +329,7 @@ func (s *scanner) fastScan(b []byte) bool {
 		if nh != 0 {
 			q = skipHeadersFast(r, q, nh)
 		}
-		if q != len(r) || od != i<<1 {
+		if q != len(r) {
 			return false
 		}
 		ts := s.first + (int64(tsd>>1) ^ -int64(tsd&1))
@@ -320,6 +342,21 @@ func (s *scanner) fastScan(b []byte) bool {
 		p = len(r)
 	}
 	return p == len(b)
+}
+
+// skipDelta checks that the varint at b[p] is raw (a record's offset
+// delta, zig-zag encoded: twice its index), and returns the position after
+// it, or -1. fastScan compares the bytes of one- and two-byte deltas
+// inline.
+func skipDelta(b []byte, p int, raw uint32) int {
+	if uint(p) >= uint(len(b)) {
+		return -1
+	}
+	v, n := varint(b[p:])
+	if n == 0 || uint32(v)<<1 != raw || v < 0 || varintLen(int64(v)) != n {
+		return -1
+	}
+	return p + n
 }
 
 // u2 reads the raw (zig-zag encoded) varint of one or two bytes at b[p]
@@ -340,6 +377,15 @@ func u2(b []byte, p int) (uint32, int) {
 	return x&0x7f | uint32(b[p+1])<<7, p + 2
 }
 
+// u3 is u2 for varints of up to three bytes, the rarer ones that fastScan
+// also takes: lengths up to 1 MiB and timestamp deltas up to 17 minutes.
+func u3(b []byte, p int) (uint32, int) {
+	if p < 0 || p+2 >= len(b) || b[p] < 0x80 || b[p+1] < 0x80 || b[p+2] >= 0x80 {
+		return u2(b, p)
+	}
+	return uint32(b[p])&0x7f | uint32(b[p+1]&0x7f)<<7 | uint32(b[p+2])<<14, p + 3
+}
+
 // skipHeadersFast skips nh (raw) headers at r[q:] for fastScan: the
 // position after them, or -1.
 func skipHeadersFast(r []byte, q int, nh uint32) int {
@@ -348,10 +394,10 @@ func skipHeadersFast(r []byte, q int, nh uint32) int {
 	}
 	for range nh >> 1 {
 		var hk, hv uint32
-		if hk, q = u2(r, q); hk&1 != 0 || q < 0 {
+		if hk, q = u3(r, q); hk&1 != 0 || q < 0 {
 			return -1
 		}
-		if hv, q = u2(r, q+int(hk>>1)); q < 0 {
+		if hv, q = u3(r, q+int(hk>>1)); q < 0 {
 			return -1
 		}
 		if hv&1 == 0 {

@@ -363,7 +363,9 @@ func TestFastScanShapes(t *testing.T) {
 		{"headers", withHeaders, true},
 		{"tombstones", tombstones, true},
 		{"8000B", makeRecords(3, 8000), true},
-		{"9000B", makeRecords(3, 9000), false}, // a three-byte length
+		{"9000B", makeRecords(3, 9000), true},
+		{"big", makeRecords(10_000, 10), true}, // three-byte offset deltas
+		{"1MiB", makeRecords(1, 1<<20), false}, // a four-byte length
 		{"odd", oddRecords()[:3], false},       // a timestamp delta of 2^40
 	}
 	for _, tc := range cases {
