@@ -1,6 +1,6 @@
 package server
 
-// Produce: v3-12
+// Produce: v3-13
 //
 // Each partition's records must be one v2 batch; it is validated (CRC,
 // counts, sizes, timestamps, keys for compacted topics) and appended as sent
@@ -11,7 +11,8 @@ package server
 // asks for it (flush.messages), fsynced; concurrent fsyncs are grouped.
 //
 // Left out: transactional produce (the transaction coordinator is a later
-// issue), quotas (ThrottleMillis is 0), v13 (topic ids).
+// issue), quotas (ThrottleMillis is 0). Topics are named by id from v13 on
+// (KIP-516): an id the broker does not know gets UNKNOWN_TOPIC_ID.
 
 import (
 	"sync"
@@ -47,11 +48,19 @@ func (s *Server) handleProduce(r *request) (kmsg.Response, error) {
 		rt := &req.Topics[i]
 		st := &resp.Topics[i]
 		*st = kmsg.NewProduceResponseTopic()
-		st.Topic = rt.Topic
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
 		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		name := rt.Topic
+		if req.Version >= 13 {
+			name, _ = topicRef(s.o.Controller.Image(), req.Version, "", rt.TopicID)
+		}
 		for j := range rt.Partitions {
 			rp := &st.Partitions[j]
-			if f := s.produceTo(rt.Topic, &rt.Partitions[j], req.Acks, rp); f != nil {
+			if name == "" {
+				fillPartitionError(rp, rt.Partitions[j].Partition, kerr.UnknownTopicID, "")
+				continue
+			}
+			if f := s.produceTo(name, &rt.Partitions[j], req.Acks, rp); f != nil {
 				flushes = append(flushes, *f)
 			}
 		}
@@ -144,17 +153,21 @@ func (s *Server) partitionAbsentCode(topic string, partition int32) *kerr.Error 
 func fillProduceError(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse, code *kerr.Error, msg string) {
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
-		st.Topic = rt.Topic
-		for _, rp := range rt.Partitions {
-			sp := kmsg.NewProduceResponseTopicPartition()
-			sp.Partition, sp.ErrorCode = rp.Partition, code.Code
-			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
-			if msg != "" {
-				m := msg
-				sp.ErrorMessage = &m
-			}
-			st.Partitions = append(st.Partitions, sp)
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for i, rp := range rt.Partitions {
+			fillPartitionError(&st.Partitions[i], rp.Partition, code, msg)
 		}
 		resp.Topics = append(resp.Topics, st)
+	}
+}
+
+// fillPartitionError makes sp a failed partition response.
+func fillPartitionError(sp *kmsg.ProduceResponseTopicPartition, partition int32, code *kerr.Error, msg string) {
+	*sp = kmsg.NewProduceResponseTopicPartition()
+	sp.Partition, sp.ErrorCode = partition, code.Code
+	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+	if msg != "" {
+		sp.ErrorMessage = &msg
 	}
 }

@@ -1,6 +1,6 @@
 package server
 
-// Fetch: v4-17
+// Fetch: v4-18
 //
 // Reads committed data (below the high watermark; below the last stable
 // offset for read_committed) as whole batches exactly as stored. Honours
@@ -12,8 +12,8 @@ package server
 // and responses that carry only partitions with news. Topic ids in v13+.
 // Checks CurrentLeaderEpoch (v9+): FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
 //
-// Left out: follower fetches (replication is a later issue: ReplicaID and
-// ReplicaState are ignored), rack-aware preferred read replicas (KIP-392,
+// Left out: follower fetches (replication is a later issue: ReplicaID,
+// ReplicaState and v18's HighWatermark tag are ignored), rack-aware preferred read replicas (KIP-392,
 // always -1), aborted transactions (none exist yet: an empty list for
 // read_committed), diverging epochs.
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -363,7 +364,7 @@ func TestUnsupportedApiVersionsVersion(t *testing.T) {
 		got[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
 	}
 	// Produce is listed from v0 as in Kafka 4 (see 18_api_versions.go).
-	for key, r := range map[int16][2]int16{0: {0, 12}, 1: {4, 17}, 3: {0, 13}, 18: {0, 4}, 22: {0, 5}} {
+	for key, r := range map[int16][2]int16{0: {0, 13}, 1: {4, 18}, 3: {0, 13}, 18: {0, 4}, 22: {0, 5}} {
 		if got[key] != r {
 			t.Errorf("ApiVersions v3 advertises %s as %v, want %v", kmsg.NameForKey(key), got[key], r)
 		}
@@ -400,9 +401,11 @@ func buildProducerBatch(t testing.TB, ts, pid int64, epoch int16, seq int32, key
 	return batch
 }
 
-// produceRequest is a Produce request for one partition's records.
+// produceRequest is a Produce request for one partition's records, at
+// v12, the newest that names topics (v13 uses ids).
 func produceRequest(topic string, partition int32, acks int16, records []byte) *kmsg.ProduceRequest {
 	req := kmsg.NewPtrProduceRequest()
+	req.SetVersion(12)
 	req.Acks, req.TimeoutMillis = acks, 5000
 	rt := kmsg.NewProduceRequestTopic()
 	rt.Topic = topic
@@ -437,11 +440,22 @@ func produceOnConn(t testing.TB, rc *rawConn, version int16, topic string, parti
 // request says.)
 func produceRaw(t testing.TB, cl *kgo.Client, topic string, partition int32, acks int16, records []byte) kmsg.ProduceResponseTopicPartition {
 	t.Helper()
-	kr, err := cl.Request(testkit.Context(t, 10*time.Second), produceRequest(topic, partition, acks, records))
+	ctx := testkit.Context(t, 10*time.Second)
+	// kgo sends the newest version the broker takes, v13, which names the
+	// topic by id (KIP-516): give it both.
+	req := produceRequest(topic, partition, acks, records)
+	if md, err := kadm.NewClient(cl).Metadata(ctx, topic); err == nil {
+		req.Topics[0].TopicID = md.Topics[topic].ID
+	}
+	kr, err := cl.Request(ctx, req)
 	if err != nil {
 		t.Fatalf("produce request: %v", err)
 	}
-	return onlyPartition(t, kr.(*kmsg.ProduceResponse), topic)
+	resp := kr.(*kmsg.ProduceResponse)
+	if resp.Version >= 13 && len(resp.Topics) == 1 && resp.Topics[0].TopicID == req.Topics[0].TopicID {
+		resp.Topics[0].Topic = topic
+	}
+	return onlyPartition(t, resp, topic)
 }
 
 // endOffset is the partition's log end offset.

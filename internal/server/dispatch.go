@@ -19,8 +19,8 @@ type handlerDef struct {
 // handlerTable lists every API this broker serves, with the versions it
 // accepts: at least the range Apache Kafka 4.x accepts.
 var handlerTable = []handlerDef{
-	{0, 3, 12, (*Server).handleProduce},
-	{1, 4, 17, (*Server).handleFetch},
+	{0, 3, 13, (*Server).handleProduce},
+	{1, 4, 18, (*Server).handleFetch},
 	{2, 1, 10, (*Server).handleListOffsets},
 	{3, 0, 13, (*Server).handleMetadata},
 	{8, 2, 9, (*Server).handleOffsetCommit},

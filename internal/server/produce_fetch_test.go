@@ -307,3 +307,72 @@ func TestRepeatedRestarts(t *testing.T) {
 		}
 	}
 }
+
+// TestProduceByTopicID: Produce v13 names topics by id (KIP-516); the
+// response carries the id back, records land in the named topic, and an id
+// the broker does not know gets UNKNOWN_TOPIC_ID.
+func TestProduceByTopicID(t *testing.T) {
+	b := testkit.StartBroker(t)
+	adm := b.Admin()
+	ctx := testkit.Context(t, 10*time.Second)
+	createTopic(t, adm, "by-id", 2, nil)
+	md, err := adm.Metadata(ctx, "by-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := md.Topics["by-id"].ID
+	c := dialRaw(t, b.Addr())
+	now := time.Now().UnixMilli()
+	for _, tc := range []struct {
+		id   [16]byte
+		code int16
+	}{{id, 0}, {[16]byte{1, 2, 3}, kerr.UnknownTopicID.Code}} {
+		req := produceRequest("", 1, -1, buildBatch(t, now, []byte("a"), []byte("b")))
+		req.SetVersion(13)
+		req.Topics[0].TopicID = tc.id
+		resp := c.roundTrip(req).(*kmsg.ProduceResponse)
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+			t.Fatalf("response shape: %+v", resp.Topics)
+		}
+		rt, rp := resp.Topics[0], resp.Topics[0].Partitions[0]
+		if rt.TopicID != tc.id || rp.Partition != 1 || rp.ErrorCode != tc.code {
+			t.Fatalf("topic id %x: got id %x partition %d error %d, want error %d", tc.id, rt.TopicID, rp.Partition, rp.ErrorCode, tc.code)
+		}
+		if tc.code == 0 && rp.BaseOffset != 0 {
+			t.Fatalf("base offset %d, want 0", rp.BaseOffset)
+		}
+	}
+	recs := consumeN(t, b, "by-id", 2)
+	if recs[0].Partition != 1 || string(recs[0].Key) != "a" || string(recs[1].Key) != "b" || recs[1].Offset != 1 {
+		t.Fatalf("consumed %+v", recs)
+	}
+}
+
+// TestClientsUseNewestVersions: the broker advertises Produce 13 and Fetch
+// 18, which franz-go (whose kmsg knows both) then uses, so every kgo test
+// runs them; a produce and consume round trip here at least.
+func TestClientsUseNewestVersions(t *testing.T) {
+	b := testkit.StartBroker(t)
+	ctx := testkit.Context(t, 10*time.Second)
+	versions, err := b.Admin().ApiVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range versions {
+		if v.Err != nil {
+			t.Fatal(v.Err)
+		}
+		for key, want := range map[int16]int16{0: 13, 1: 18} {
+			got, ok := v.KeyMaxVersion(key)
+			if !ok || got != want {
+				t.Fatalf("%s: max version %d (%v), want %d", kmsg.NameForKey(key), got, ok, want)
+			}
+		}
+	}
+	createTopic(t, b.Admin(), "newest", 1, nil)
+	cl := b.Client()
+	produceN(t, cl, "newest", 5, 0)
+	if got := consumeN(t, b, "newest", 5); len(got) != 5 || got[4].Offset != 4 {
+		t.Fatalf("consumed %d records", len(got))
+	}
+}
