@@ -265,10 +265,10 @@ func (s *scanner) reject(err error, i int32, msg string) {
 // fastScan checks a records section that is well formed and whose records
 // all pass, with as little work as possible per record: the hot path of
 // uncompressed produce. It reports false, having decided nothing, when any
-// record is malformed, rejected or unusual (a LogAppendTime batch, a varint
-// of more than three bytes: a record over 1 MiB, timestamps over 17 minutes
-// apart),
-// and the careful scan then runs to say exactly why.
+// record is malformed, rejected or unusual (a LogAppendTime batch, a length
+// or timestamp delta of more than three bytes: a record over 1 MiB,
+// timestamps over 17 minutes apart; a key or header over 8 KiB), and the
+// careful scan then runs to say exactly why.
 func (s *scanner) fastScan(b []byte) bool {
 	if s.batchLAT {
 		return false
