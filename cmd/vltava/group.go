@@ -40,17 +40,8 @@ type groupOptions struct{ topicOptions }
 
 // newGroupCmd builds `vltava group`, the consumer group admin commands.
 func newGroupCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "group",
-		Short: "List, describe and delete consumer groups; reset and delete their committed offsets",
-		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf(cmd, "missing subcommand (list, describe, delete, reset-offsets, delete-offsets)")
-			}
-			return usageErrorf(cmd, "unknown subcommand %q", args[0])
-		},
-	}
+	cmd := newParentCmd("group", "List, describe and delete consumer groups; reset and delete their committed offsets",
+		"list, describe, delete, reset-offsets, delete-offsets")
 	o := &groupOptions{topicOptions{client: addClientFlags(cmd, true), output: addOutputFlag(cmd, true)}}
 	cmd.AddCommand(
 		newGroupListCmd(o),

@@ -29,19 +29,26 @@ type topicOptions struct {
 	output *string
 }
 
-// newTopicCmd builds `vltava topic`, the topic admin commands.
-func newTopicCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "topic",
-		Short: "Create, list, describe, alter and delete topics",
+// newParentCmd builds a command that only groups subcommands (listed in
+// subs for the error message): run bare or with an unknown subcommand, it
+// is a usage error.
+func newParentCmd(use, short, subs string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf(cmd, "missing subcommand (create, list, describe, alter, delete)")
+				return usageErrorf(cmd, "missing subcommand (%s)", subs)
 			}
 			return usageErrorf(cmd, "unknown subcommand %q", args[0])
 		},
 	}
+}
+
+// newTopicCmd builds `vltava topic`, the topic admin commands.
+func newTopicCmd() *cobra.Command {
+	cmd := newParentCmd("topic", "Create, list, describe, alter and delete topics", "create, list, describe, alter, delete")
 	o := &topicOptions{client: addClientFlags(cmd, true), output: addOutputFlag(cmd, true)}
 	cmd.AddCommand(
 		newTopicCreateCmd(o),
