@@ -1,5 +1,6 @@
 // Package interop_test drives a real Vltava broker with stock Kafka clients
-// other than the ones Vltava's own code uses: sarama, kcat (librdkafka),
+// other than the ones Vltava's own code uses: sarama, segmentio/kafka-go,
+// kcat (librdkafka),
 // confluent-kafka-python (librdkafka again, through Python) and
 // kafka-python (a pure-Python implementation of the protocol), and checks
 // that what one client writes another reads back exactly.
