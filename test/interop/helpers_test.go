@@ -1,9 +1,8 @@
 // Package interop_test drives a real Vltava broker with stock Kafka clients
 // other than the ones Vltava's own code uses: sarama, segmentio/kafka-go,
-// kcat (librdkafka),
-// confluent-kafka-python (librdkafka again, through Python) and
-// kafka-python (a pure-Python implementation of the protocol), and checks
-// that what one client writes another reads back exactly.
+// kcat (librdkafka), confluent-kafka-python (librdkafka again, through
+// Python) and kafka-python (a pure-Python implementation of the protocol),
+// and checks that what one client writes another reads back exactly.
 //
 // The external tools are the ones Debian packages: /usr/bin/kcat, and
 // /usr/bin/python3 with python3-confluent-kafka and python3-kafka. CI
