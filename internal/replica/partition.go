@@ -45,15 +45,14 @@ type Partition struct {
 	epoch  atomic.Int32 // leader epoch
 
 	mu      sync.Mutex
-	waiters map[*Waiter]struct{}
+	waiters map[Waiter]struct{}
 }
 
-// Waiter is a parked fetch: it is signalled when a partition it waits on
-// gets new data (its high watermark moves).
-type Waiter struct{ C chan struct{} }
-
-// NewWaiter returns a waiter.
-func NewWaiter() *Waiter { return &Waiter{C: make(chan struct{}, 1)} }
+// Waiter is a parked fetch. Notify is called when a partition it waits on
+// gets new data (its high watermark moves), by the goroutine that moved it
+// and without the partition's lock held, so that the fetch can be answered
+// at once, with no hand-off to another goroutine.
+type Waiter interface{ Notify() }
 
 // Log is the partition's log.
 func (p *Partition) Log() *vlog.Log { return p.log }
@@ -122,28 +121,30 @@ func (p *Partition) advanceHighWatermark() {
 
 // wake signals every parked fetch on this partition.
 func (p *Partition) wake() {
+	var buf [8]Waiter
+	ws := buf[:0]
 	p.mu.Lock()
 	for w := range p.waiters {
-		select {
-		case w.C <- struct{}{}:
-		default:
-		}
+		ws = append(ws, w)
 	}
 	p.mu.Unlock()
+	for _, w := range ws {
+		w.Notify()
+	}
 }
 
 // Park registers w to be signalled on new data.
-func (p *Partition) Park(w *Waiter) {
+func (p *Partition) Park(w Waiter) {
 	p.mu.Lock()
 	if p.waiters == nil {
-		p.waiters = map[*Waiter]struct{}{}
+		p.waiters = map[Waiter]struct{}{}
 	}
 	p.waiters[w] = struct{}{}
 	p.mu.Unlock()
 }
 
 // Unpark removes w.
-func (p *Partition) Unpark(w *Waiter) {
+func (p *Partition) Unpark(w Waiter) {
 	p.mu.Lock()
 	delete(p.waiters, w)
 	p.mu.Unlock()

@@ -18,6 +18,8 @@ package server
 // read_committed), diverging epochs.
 
 import (
+	"context"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -68,47 +70,83 @@ func (s *Server) handleFetch(r *request) (kmsg.Response, error) {
 
 // parkFetch waits for data or the end of max.wait.ms, then answers.
 func (s *Server) parkFetch(r *request, plan *fetchPlan) {
-	w := replica.NewWaiter()
-	var parked []*replica.Partition
+	f := &parkedFetch{s: s, r: r, plan: plan}
+	// Nothing answers it before it is fully parked: a partition's news
+	// waits for f.mu.
+	f.mu.Lock()
 	for _, fp := range plan.parts {
 		if p := s.o.Replicas.Get(fp.topic, fp.partition); p != nil {
-			p.Park(w)
-			parked = append(parked, p)
+			p.Park(f)
+			f.parked = append(f.parked, p)
 		}
 	}
-	go func() {
-		defer func() {
-			for _, p := range parked {
-				p.Unpark(w)
-			}
-		}()
-		timer := time.NewTimer(time.Duration(plan.req.MaxWaitMillis) * time.Millisecond)
-		defer timer.Stop()
-		for {
-			select {
-			case <-w.C:
-				resp, n, hasErr, refs := s.fetchAttempt(plan)
-				if n >= int(plan.req.MinBytes) || hasErr {
-					r.files = refs
-					r.respond(s.finishFetch(plan, resp))
-					return
-				}
-				releaseRefs(refs)
-			case <-timer.C:
-				resp, _, _, refs := s.fetchAttempt(plan)
-				r.files = refs
-				r.respond(s.finishFetch(plan, resp))
-				return
-			case <-r.ctx.Done():
-				r.respond(nil)
-				return
-			}
-		}
-	}()
+	f.timer = time.AfterFunc(time.Duration(plan.req.MaxWaitMillis)*time.Millisecond, func() { f.attempt(true) })
+	f.stopCtx = context.AfterFunc(r.ctx, f.cancel)
+	f.mu.Unlock()
 	// Data may have arrived before we parked: look once more.
-	select {
-	case w.C <- struct{}{}:
-	default:
+	f.attempt(false)
+}
+
+// parkedFetch is a fetch waiting for data. Whichever comes first answers
+// it: a partition's new data (on the goroutine that appended it, as
+// Kafka's purgatory completes delayed fetches), max.wait.ms, or the
+// connection closing.
+type parkedFetch struct {
+	s      *Server
+	r      *request
+	plan   *fetchPlan
+	parked []*replica.Partition
+
+	mu      sync.Mutex
+	done    bool
+	timer   *time.Timer
+	stopCtx func() bool
+}
+
+// Notify implements replica.Waiter.
+func (f *parkedFetch) Notify() { f.attempt(false) }
+
+// attempt reads the partitions and answers if min.bytes is met (or final).
+func (f *parkedFetch) attempt(final bool) {
+	f.mu.Lock()
+	if f.done {
+		f.mu.Unlock()
+		return
+	}
+	resp, n, hasErr, refs := f.s.fetchAttempt(f.plan)
+	if !final && n < int(f.plan.req.MinBytes) && !hasErr {
+		f.mu.Unlock()
+		releaseRefs(refs)
+		return
+	}
+	f.finishLocked()
+	f.r.files = refs
+	f.r.respond(f.s.finishFetch(f.plan, resp))
+}
+
+// cancel gives up: the client is gone.
+func (f *parkedFetch) cancel() {
+	f.mu.Lock()
+	if f.done {
+		f.mu.Unlock()
+		return
+	}
+	f.finishLocked()
+	f.r.respond(nil)
+}
+
+// finishLocked marks the fetch done, unlocks it and leaves the partitions.
+func (f *parkedFetch) finishLocked() {
+	f.done = true
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	if f.stopCtx != nil {
+		f.stopCtx()
+	}
+	f.mu.Unlock()
+	for _, p := range f.parked {
+		p.Unpark(f)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"math/bits"
 	"net"
 	"sync"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -19,9 +20,11 @@ import (
 // conn is one client connection. Its reader goroutine reads and
 // dispatches requests; responses go out strictly in request order, written
 // by whichever goroutine completes the oldest unanswered request (the
-// reader for most requests, the waking goroutine for a parked fetch or a
-// produce that waited for fsync), together with every later one that is
-// ready by then. No goroutine hand-off sits on the path of a response.
+// reader for most requests; for a parked fetch, the producer whose data
+// completed it; for a produce that waited for fsync, the flusher),
+// together with every later one that is ready by then. No goroutine
+// hand-off sits on the path of a response unless the socket is full or
+// the response carries record data sent from files (see flushLocked).
 type conn struct {
 	s        *Server
 	nc       net.Conn
@@ -35,9 +38,13 @@ type conn struct {
 	writing bool       // a goroutine is writing out the ready ones
 	broken  bool       // a write failed: the rest are dropped
 
+	raw syscall.RawConn // for writes that must not wait; nil without a descriptor
+
 	// Owned by the writing goroutine.
-	batch []*request
-	buf   []byte
+	batch []*request // the answered requests being written
+	next  int        // batch[:next] are encoded into buf or sent
+	buf   []byte     // encoded responses
+	sent  int        // buf[:sent] is written
 }
 
 // request is one in-flight request.
@@ -58,11 +65,15 @@ type request struct {
 }
 
 func newConn(s *Server, nc net.Conn, listener string) *conn {
-	return &conn{
+	c := &conn{
 		s: s, nc: nc, listener: listener,
 		slots: make(chan struct{}, s.o.Settings.MaxInflightPerClient),
 		log:   s.log.With("remote", nc.RemoteAddr().String()),
 	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	return c
 }
 
 func (c *conn) serve(ctx context.Context) {
@@ -300,22 +311,49 @@ func (c *conn) complete(r *request) {
 		return
 	}
 	c.writing = true
+	c.flushLocked(false)
+}
+
+// errWouldBlock says the socket took less than it was given.
+var errWouldBlock = errors.New("write would block")
+
+// flushLocked writes out the answered requests at the head of the queue,
+// in order. The caller holds c.mu and has set c.writing; c.mu is released
+// on return. Unless mayBlock, it never waits on the network: whatever the
+// socket does not take at once, and record data sent from files, is left
+// to a goroutine of its own. So any goroutine may answer a request (a
+// producer's completing a parked fetch, the group coordinator's loop), and
+// a client that stops reading holds up only itself: its unanswered
+// requests keep their slots, so it cannot send more.
+func (c *conn) flushLocked(mayBlock bool) {
 	for {
-		n := 0
-		for n < len(c.pending) && c.pending[n].ready {
-			n++
+		if len(c.batch) == 0 {
+			n := 0
+			for n < len(c.pending) && c.pending[n].ready {
+				n++
+			}
+			if n == 0 {
+				c.writing = false
+				c.mu.Unlock()
+				return
+			}
+			c.batch = append(c.batch[:0], c.pending[:n]...)
+			c.pending = append(c.pending[:0], c.pending[n:]...)
 		}
-		if n == 0 {
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-		c.batch = append(c.batch[:0], c.pending[:n]...)
-		c.pending = append(c.pending[:0], c.pending[n:]...)
 		broken := c.broken
 		c.mu.Unlock()
-		err := c.write(c.batch, broken)
-		clear(c.batch)
+		var err error
+		if !broken {
+			err = c.writeBatch(mayBlock)
+		}
+		if errors.Is(err, errWouldBlock) {
+			go func() {
+				c.mu.Lock()
+				c.flushLocked(true)
+			}()
+			return
+		}
+		c.finishBatch(err)
 		c.mu.Lock()
 		if err != nil {
 			c.broken = true
@@ -323,43 +361,102 @@ func (c *conn) complete(r *request) {
 	}
 }
 
-// write sends the responses of batch in one write where it can (large
-// fetches go out with sendfile on their own), then frees their slots.
-func (c *conn) write(batch []*request, broken bool) error {
-	var err error
-	buf := c.buf[:0]
-	for _, r := range batch {
-		switch {
-		case broken || err != nil:
-		case r.files != nil:
-			if len(buf) > 0 {
-				_, err = c.nc.Write(buf)
-				buf = buf[:0]
+// writeBatch sends the responses of c.batch from where an earlier call
+// stopped: plain ones together in one write, large fetches with sendfile
+// (only when mayBlock).
+func (c *conn) writeBatch(mayBlock bool) error {
+	for {
+		if c.sent < len(c.buf) {
+			n, err := c.writeOut(c.buf[c.sent:], mayBlock)
+			c.sent += n
+			if err != nil {
+				return err
 			}
-			if err == nil {
-				err = writeStreamed(c.nc, c.appendResponse(buf, r), r.files, r.kreq.IsFlexible())
-			}
-		default:
-			buf = c.appendResponse(buf, r)
 		}
-		releaseRefs(r.files)
-		r.files = nil
+		c.buf, c.sent = c.buf[:0], 0
+		if c.next == len(c.batch) {
+			return nil
+		}
+		if r := c.batch[c.next]; r.files != nil {
+			if !mayBlock {
+				return errWouldBlock
+			}
+			c.next++
+			enc := c.appendResponse(c.buf, r)
+			c.buf = enc[:0]
+			if err := writeStreamed(c.nc, enc, r.files, r.kreq.IsFlexible()); err != nil {
+				return err
+			}
+			continue
+		}
+		for c.next < len(c.batch) && c.batch[c.next].files == nil {
+			c.buf = c.appendResponse(c.buf, c.batch[c.next])
+			c.next++
+		}
 	}
-	if err == nil && !broken && len(buf) > 0 {
-		_, err = c.nc.Write(buf)
+}
+
+// writeOut writes b. Unless mayBlock it only writes what the socket takes
+// at once, and says errWouldBlock if that was not all.
+func (c *conn) writeOut(b []byte, mayBlock bool) (int, error) {
+	if mayBlock {
+		return c.nc.Write(b)
 	}
-	if cap(buf) > 4<<20 {
-		buf = nil // don't pin a huge buffer
+	if c.raw == nil {
+		return 0, errWouldBlock
 	}
-	c.buf = buf
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			k, e := syscall.Write(int(fd), b[n:])
+			if k > 0 {
+				n += k
+			}
+			if e == syscall.EINTR {
+				continue
+			}
+			if e != nil && e != syscall.EAGAIN {
+				werr = e
+			}
+			if e != nil || k <= 0 {
+				break
+			}
+		}
+		return true // never wait for the socket here
+	})
+	switch {
+	case werr != nil:
+		return n, werr
+	case err != nil:
+		return n, err
+	case n < len(b):
+		return n, errWouldBlock
+	}
+	return n, nil
+}
+
+// finishBatch ends the written (or failed) batch: it frees the record data
+// the responses held and their slots.
+func (c *conn) finishBatch(err error) {
 	if err != nil {
 		c.nc.Close()
 	}
-	for range batch {
+	n := len(c.batch)
+	for _, r := range c.batch {
+		releaseRefs(r.files)
+		r.files = nil
+	}
+	clear(c.batch)
+	c.batch, c.next, c.sent = c.batch[:0], 0, 0
+	if cap(c.buf) > 4<<20 {
+		c.buf = nil // don't pin a huge buffer
+	}
+	c.buf = c.buf[:0]
+	for range n {
 		<-c.slots
 		c.inflight.Done()
 	}
-	return err
 }
 
 func (c *conn) appendResponse(buf []byte, r *request) []byte {
