@@ -43,7 +43,13 @@ func (l *Log) writeCleanStateLocked() error {
 	act := l.active()
 	act.mu.Lock()
 	act.ib.finish()
-	err := act.writeIndexesLocked()
+	var err error
+	if act.pending { // started with createLater and never written: give it its file
+		_, err = act.handleLocked()
+	}
+	if err == nil {
+		err = act.writeIndexesLocked()
+	}
 	act.mu.Unlock()
 	if err != nil {
 		return l.failLocked(err)

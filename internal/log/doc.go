@@ -19,6 +19,12 @@
 //	cleaner-checkpoint              compacted logs: where cleaning got to
 //	cleaner-swap                    compacted logs: a swap in progress
 //
+// A new partition's directory stays empty until its first append, which
+// creates the first segment file: creating a topic makes one directory per
+// partition and no files, and nothing in it needs to be durable (a crash
+// leaves an empty directory, or none, and Open starts a new log either
+// way; the metadata log says which partitions exist).
+//
 // File names carry a 20-digit, zero-padded decimal offset: a segment's base
 // offset (its first offset), or a snapshot's offset (the log end offset
 // when it was taken). Files ending in ".deleted" or ".tmp" are leftovers of
@@ -120,6 +126,10 @@
 // calls it every few seconds when something changed), and on Close.
 //
 // # Opening and recovery
+//
+// A directory with no segment and no partition.checkpoint is a new log:
+// Open reads nothing but the listing, and Close writes nothing until the
+// first append.
 //
 // After a clean Close (marker present, checkpoint consistent with the
 // active segment's size) Open only lists the segments: no segment is read,

@@ -40,9 +40,10 @@ type Log struct {
 	dirDirty  bool       // guarded by mu: directory entries changed since the last SyncDir
 	failed    error      // guarded by mu: the I/O error that stopped appends
 	// dirty is false while the directory still matches the clean-shutdown
-	// state Open found (marker present); the first change removes the
-	// marker. Guarded by mu.
-	dirty bool
+	// state Open found (marker present), or the empty state of a new log;
+	// the first change removes the marker. Guarded by mu.
+	dirty  bool
+	marker bool // guarded by mu: the clean-shutdown marker Open found is still on disk
 
 	cleanMu sync.Mutex   // serialises cleans of this log
 	cst     cleanerState // the cleaner's bookkeeping (own mutex)
@@ -239,11 +240,14 @@ func (l *Log) markDirtyLocked() error {
 	if l.dirty {
 		return nil
 	}
-	if err := l.fs.Remove(filepath.Join(l.dir, cleanMarkerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return l.failLocked(storageErr("remove clean-shutdown marker", err))
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		return l.failLocked(storageErr("sync partition dir", err))
+	if l.marker {
+		if err := l.fs.Remove(filepath.Join(l.dir, cleanMarkerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return l.failLocked(storageErr("remove clean-shutdown marker", err))
+		}
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return l.failLocked(storageErr("sync partition dir", err))
+		}
+		l.marker = false
 	}
 	l.dirty = true
 	return nil

@@ -155,6 +155,9 @@ func (l *Log) fillChunks(res *ReadResult, views []segView, offset int64, maxByte
 // that the chunk reaches the segment's end, so the read may go on into
 // the next segment.
 func (l *Log) segmentChunk(v segView, offset int64, budget int, maxOffset int64, first bool, interval int64) (Chunk, bool, error) {
+	if v.size == 0 { // nothing to read, and perhaps no file yet (createLater)
+		return Chunk{}, true, nil
+	}
 	f, err := v.s.handle()
 	if err != nil {
 		return Chunk{}, false, err

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,10 +17,12 @@ import (
 
 // dirListing is what Open found in the partition directory.
 type dirListing struct {
-	segs   []*segment
-	snaps  []int64 // snapshot offsets, increasing
-	hasIdx map[int64]bool
-	clean  bool
+	segs      []*segment
+	snaps     []int64 // snapshot offsets, increasing
+	hasIdx    map[int64]bool
+	clean     bool
+	hasCkpt   bool // partition.checkpoint exists
+	hasEpochs bool // leader-epoch-checkpoint exists
 }
 
 // parseOffsetName parses "<20 digits><ext>".
@@ -34,12 +38,17 @@ func parseOffsetName(name, ext string) (int64, bool) {
 // list reads the directory, finishing an interrupted cleaner swap and
 // removing leftovers of interrupted deletes, atomic writes and cleans.
 func (l *Log) list() (dirListing, error) {
-	if err := l.recoverSwap(); err != nil {
-		return dirListing{}, err
-	}
 	ents, err := l.fs.ReadDir(l.dir)
 	if err != nil {
 		return dirListing{}, storageErr("list partition dir", err)
+	}
+	if slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() == swapManifestFile }) {
+		if err := l.recoverSwap(); err != nil {
+			return dirListing{}, err
+		}
+		if ents, err = l.fs.ReadDir(l.dir); err != nil {
+			return dirListing{}, storageErr("list partition dir", err)
+		}
 	}
 	d := dirListing{hasIdx: map[int64]bool{}}
 	for _, e := range ents {
@@ -62,6 +71,10 @@ func (l *Log) list() (dirListing, error) {
 		switch {
 		case name == cleanMarkerFile:
 			d.clean = true
+		case name == checkpointFile:
+			d.hasCkpt = true
+		case name == epochFile:
+			d.hasEpochs = true
 		case strings.HasSuffix(name, extDeleted), strings.HasSuffix(name, extTmp), strings.HasSuffix(name, extCleaned):
 			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return d, storageErr("remove leftover", err)
@@ -80,20 +93,28 @@ func (l *Log) load() error {
 	if err != nil {
 		return err
 	}
-	ck, ckOK := readCheckpoint(l.fs, l.dir)
+	// Files the listing lacks are not read: a new partition's empty
+	// directory costs one ReadDir.
+	var ck checkpoint
+	ckOK := false
+	if d.hasCkpt {
+		ck, ckOK = readCheckpoint(l.fs, l.dir)
+	}
 	l.segs = d.segs
 	fresh := len(l.segs) == 0 && !ckOK
 	if len(l.segs) == 0 {
-		if err := l.createFirstSegment(ck.logStart); err != nil {
-			return err
-		}
+		l.createFirstSegment(ck.logStart)
 	}
 	act := l.active()
 	clean := d.clean && ckOK && act.base == ck.activeBase && act.size == ck.activeSize && ck.leo >= act.base
-	l.epochs = loadEpochs(l.fs, l.dir)
-	if clean {
+	if d.hasEpochs {
+		l.epochs = loadEpochs(l.fs, l.dir)
+	}
+	switch {
+	case fresh: // a new log: the empty segment just created is all there is
+	case clean:
 		err = l.loadClean(ck)
-	} else {
+	default:
 		err = l.recover(ck, ckOK)
 	}
 	if err != nil {
@@ -102,16 +123,14 @@ func (l *Log) load() error {
 	return l.finishLoad(ck, d, clean, fresh)
 }
 
-// createFirstSegment starts an empty log at base.
-func (l *Log) createFirstSegment(base int64) error {
+// createFirstSegment starts an empty log at base. Its file is created by
+// the first append (see createLater).
+func (l *Log) createFirstSegment(base int64) {
 	s := newSegment(l.fs, l.dir, base, 0)
-	if err := s.create(); err != nil {
-		return err
-	}
+	s.createLater()
 	l.segs = []*segment{s}
 	l.leo = base
 	l.dirDirty = true
-	return nil
 }
 
 // loadClean trusts the checkpoint written by Close.
@@ -249,16 +268,19 @@ func (l *Log) finishLoad(ck checkpoint, d dirListing, clean, fresh bool) error {
 	if clean {
 		// The marker stays until the first change (markDirtyLocked), so
 		// that closing an untouched log costs nothing.
-		l.lastCkpt = ck
+		l.lastCkpt, l.marker = ck, true
 		return nil
 	}
-	l.dirty = true
 	if fresh {
-		// A new, empty log: nothing to make durable yet. A crash before
-		// the first checkpoint finds an empty segment and recovers it.
+		// A new, empty log: nothing to make durable yet, and nothing to
+		// write on Close while it stays empty (dirty stays false; no
+		// marker to remove). A crash or a clean shutdown before the first
+		// append leaves an empty directory (or none: Open creates it) and
+		// the next Open finds a new log again.
 		l.dirDirty = true
 		return nil
 	}
+	l.dirty = true
 	if err := l.fs.Remove(filepath.Join(l.dir, cleanMarkerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return storageErr("remove clean-shutdown marker", err)
 	}

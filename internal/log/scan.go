@@ -28,8 +28,11 @@ type walker struct {
 	bufLen int
 }
 
-// newWalker walks f from pos to end with a window of win bytes.
+// newWalker walks f from pos to end with a window of at most win bytes:
+// never more than the data to walk, so that walking a small or empty
+// segment does not allocate (and zero) a large buffer.
 func newWalker(f vfs.File, pos, end int64, win int) *walker {
+	win = int(max(min(int64(win), end-pos), 0))
 	return &walker{f: f, pos: pos, end: end, buf: make([]byte, win)}
 }
 

@@ -39,6 +39,7 @@ type segment struct {
 
 	mu      sync.Mutex
 	file    vfs.File     // opened lazily; read-write for a segment created by this process
+	pending bool         // createLater: the file does not exist yet; handle creates it
 	ib      indexBuilder // the indexes; entries never change once visible
 	loaded  bool         // ib holds the indexes
 	removed bool         // files renamed to .deleted: remove them on last release
@@ -73,8 +74,20 @@ func (s *segment) create() error {
 	return nil
 }
 
+// createLater is create without creating the file: handle creates it on
+// first use (the first append). A new partition that is never written
+// costs no segment file, and creating a topic with many partitions makes
+// one directory per partition and nothing else.
+func (s *segment) createLater() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending, s.loaded = true, true
+	s.ib = indexBuilder{}
+}
+
 // handle returns the open file, opening it read-write on first use (the
-// file of a recovered active segment is appended to).
+// file of a recovered active segment is appended to), and creating it
+// for a segment started with createLater.
 func (s *segment) handle() (vfs.File, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,6 +98,14 @@ func (s *segment) handle() (vfs.File, error) {
 func (s *segment) handleLocked() (vfs.File, error) {
 	if s.file != nil {
 		return s.file, nil
+	}
+	if s.pending && !s.removed {
+		f, err := s.fs.OpenFile(s.path(extLog), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return nil, storageErr("create segment", err)
+		}
+		s.file, s.pending = f, false
+		return f, nil
 	}
 	f, err := s.fs.OpenFile(s.path(extLog), os.O_RDWR, 0)
 	if err != nil {
