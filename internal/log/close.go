@@ -1,7 +1,10 @@
 package log
 
 import (
+	"bytes"
 	"path/filepath"
+
+	"github.com/vltava/vltava/internal/vfs"
 )
 
 // Close shuts the log down cleanly: it flushes, writes the active
@@ -57,7 +60,7 @@ func (l *Log) writeCleanStateLocked() error {
 	if err := l.writeSnapshotLocked(); err != nil {
 		return l.failLocked(err)
 	}
-	if err := saveEpochs(l.fs, l.dir, &l.epochs); err != nil {
+	if err := l.saveEpochsIfChanged(); err != nil {
 		return l.failLocked(err)
 	}
 	l.rw.RLock()
@@ -73,6 +76,17 @@ func (l *Log) writeCleanStateLocked() error {
 		return l.failLocked(storageErr("sync partition dir", err))
 	}
 	return nil
+}
+
+// saveEpochsIfChanged writes the leader-epoch checkpoint unless the file
+// already holds the cache, as it does unless it was missing or unreadable
+// at Open: every change to the cache is saved at once. Lock should be
+// held.
+func (l *Log) saveEpochsIfChanged() error {
+	if b, err := vfs.ReadFile(l.fs, filepath.Join(l.dir, epochFile)); err == nil && bytes.Equal(b, l.epochs.encode()) {
+		return nil
+	}
+	return saveEpochs(l.fs, l.dir, &l.epochs)
 }
 
 // Delete closes the log without the clean-shutdown state and removes the

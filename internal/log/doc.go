@@ -109,7 +109,8 @@
 // Kafka's text format: a line "0" (version), a line with the number of
 // entries, then one line "<epoch> <startOffset>" per entry, start offsets
 // and epochs increasing. Written atomically (temporary file, fsync, rename,
-// directory fsync) whenever an entry is added or entries are truncated.
+// directory fsync) whenever an entry is added or entries are truncated, and
+// by Close only when the file does not hold the cache already.
 //
 // # partition.checkpoint
 //

@@ -1,6 +1,7 @@
 package log
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -152,4 +153,41 @@ func TestNewLogCrash(t *testing.T) {
 		appendN(t, l, 1, 3)
 		wantContiguous(t, readAll(t, l, 0), 0, 9, 3)
 	})
+}
+
+// Close rewrites the leader-epoch checkpoint only when the file does not
+// hold the cache already.
+func TestCloseRewritesEpochsOnlyWhenNeeded(t *testing.T) {
+	e := newEnv(t)
+	l := e.open()
+	if _, err := l.AppendAsLeader(plain(2, 1000).build(), 3); err != nil {
+		t.Fatal(err)
+	}
+	epochs := filepath.Join(e.dir, epochFile)
+	rec := recordOps(e.fs, e.dir)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range rec.writes() {
+		if strings.Contains(op, epochFile) {
+			t.Fatalf("Close wrote the unchanged leader-epoch checkpoint: %s", op)
+		}
+	}
+	l = e.open()
+	if err := e.fs.Remove(epochs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AppendAsLeader(plain(2, 1000).build(), 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := vfs.ReadFile(e.fs, epochs)
+	if err != nil || string(b) != "0\n1\n3 0\n" {
+		t.Fatalf("leader-epoch-checkpoint after Close: %q %v", b, err)
+	}
+	if l = e.open(); l.LatestEpoch() != 3 {
+		t.Fatalf("latest epoch %d after reopening", l.LatestEpoch())
+	}
 }
