@@ -1,6 +1,9 @@
 package log
 
-import "fmt"
+import (
+	"fmt"
+	"path/filepath"
+)
 
 // Flush makes every offset below upTo durable: it fsyncs the segments
 // written since the last flush and, when entries changed, the directory.
@@ -33,14 +36,19 @@ func (l *Log) flushLocked() error {
 	target := l.leo
 	segs := append(l.unsynced, l.active())
 	l.active().acquire()
-	dirDirty := l.dirDirty
-	l.unsynced, l.dirDirty = nil, false
+	dirDirty, parentDirty := l.dirDirty, l.parentDirty
+	l.unsynced, l.dirDirty, l.parentDirty = nil, false, false
 	l.mu.Unlock()
 
 	err := syncSegments(segs)
 	if err == nil && dirDirty {
 		if e := l.fs.SyncDir(l.dir); e != nil {
 			err = storageErr("sync partition dir", e)
+		}
+	}
+	if err == nil && parentDirty {
+		if e := l.fs.SyncDir(filepath.Dir(l.dir)); e != nil {
+			err = storageErr("sync log dir", e)
 		}
 	}
 	if err != nil {

@@ -38,6 +38,9 @@ type Log struct {
 	epochs    epochCache // guarded by mu
 	unsynced  []*segment // guarded by mu: rolled segments whose .log is not fsynced yet
 	dirDirty  bool       // guarded by mu: directory entries changed since the last SyncDir
+	// parentDirty: the partition directory may be new, so its entry in the
+	// log dir is synced with the first flush. Guarded by mu.
+	parentDirty bool
 	failed    error      // guarded by mu: the I/O error that stopped appends
 	// dirty is false while the directory still matches the clean-shutdown
 	// state Open found (marker present), or the empty state of a new log;

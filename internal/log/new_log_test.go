@@ -191,3 +191,36 @@ func TestCloseRewritesEpochsOnlyWhenNeeded(t *testing.T) {
 		t.Fatalf("latest epoch %d after reopening", l.LatestEpoch())
 	}
 }
+
+// The first flush of a new partition also syncs the log dir, which holds
+// the partition directory's entry: without it, a crash could lose the
+// directory, and with it data that was flushed. Later flushes do not.
+func TestFirstFlushSyncsTheLogDir(t *testing.T) {
+	e := newEnv(t)
+	parent := filepath.Dir(e.dir)
+	l := e.open()
+	rec := recordOps(e.fs, parent)
+	syncs := func() int {
+		n := 0
+		for _, op := range rec.writes() {
+			if op == "syncdir " {
+				n++
+			}
+		}
+		return n
+	}
+	appendN(t, l, 1, 3)
+	if err := l.Flush(3); err != nil {
+		t.Fatal(err)
+	}
+	if n := syncs(); n != 1 {
+		t.Fatalf("first flush synced the log dir %d times, want 1", n)
+	}
+	appendN(t, l, 1, 3)
+	if err := l.Flush(6); err != nil {
+		t.Fatal(err)
+	}
+	if n := syncs(); n != 0 {
+		t.Fatalf("second flush synced the log dir %d times, want 0", n)
+	}
+}

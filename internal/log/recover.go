@@ -276,8 +276,10 @@ func (l *Log) finishLoad(ck checkpoint, d dirListing, clean, fresh bool) error {
 		// write on Close while it stays empty (dirty stays false; no
 		// marker to remove). A crash or a clean shutdown before the first
 		// append leaves an empty directory (or none: Open creates it) and
-		// the next Open finds a new log again.
-		l.dirDirty = true
+		// the next Open finds a new log again. The first flush syncs the
+		// directory and its entry in the log dir, so that flushed data
+		// cannot be lost with a directory entry that was not.
+		l.dirDirty, l.parentDirty = true, true
 		return nil
 	}
 	l.dirty = true
