@@ -41,7 +41,7 @@ type Log struct {
 	// parentDirty: the partition directory may be new, so its entry in the
 	// log dir is synced with the first flush. Guarded by mu.
 	parentDirty bool
-	failed    error      // guarded by mu: the I/O error that stopped appends
+	failed      error // guarded by mu: the I/O error that stopped appends
 	// dirty is false while the directory still matches the clean-shutdown
 	// state Open found (marker present), or the empty state of a new log;
 	// the first change removes the marker. Guarded by mu.
