@@ -23,7 +23,9 @@
 // creates the first segment file: creating a topic makes one directory per
 // partition and no files, and nothing in it needs to be durable (a crash
 // leaves an empty directory, or none, and Open starts a new log either
-// way; the metadata log says which partitions exist).
+// way; the metadata log says which partitions exist). Its first flush
+// syncs the directory and also the log dir that holds its entry, so that
+// flushed records cannot be lost with the directory.
 //
 // File names carry a 20-digit, zero-padded decimal offset: a segment's base
 // offset (its first offset), or a snapshot's offset (the log end offset
