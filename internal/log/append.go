@@ -259,6 +259,12 @@ func (l *Log) rollLocked(base int64) error {
 		old.release()
 	}
 	l.logger.Debug("rolled segment", "base", base)
+	if l.flushLater != nil {
+		// As Kafka does: the closed segment is made durable soon, so that
+		// a clean shutdown and the recovery after a crash deal only with
+		// the active segment.
+		l.flushLater(func() { l.flushRolled(base) })
+	}
 	if l.cleanerWake != nil && l.config().Compact {
 		l.cleanerWake()
 	}

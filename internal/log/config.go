@@ -128,4 +128,8 @@ type Options struct {
 	Decompress func(codec int, data []byte) ([]byte, error)
 
 	cleanerWake func() // set by the Manager: a compacted log rolled
+	// flushLater, set by the Manager, runs a flush off the appending
+	// goroutine. Without it (tests of one log) a rolled segment waits for
+	// the next flush.
+	flushLater func(func())
 }

@@ -149,7 +149,12 @@
 // Scanned segments get fresh indexes; leader epochs are taken from the
 // scanned batches and epoch entries at or above the recovered end are
 // dropped; producer state is rebuilt from the latest snapshot plus replay.
-// Everything below the recovery point is trusted as it is.
+// Everything below the recovery point is trusted as it is. A rolled
+// segment is flushed soon after the roll, off the appending goroutine (the
+// Manager runs those flushes, a few at a time), so the recovery point
+// trails the log end by little more than the active segment, whatever the
+// flush settings: recovery after a crash, and the flush in Close, deal with
+// the active segment's unflushed tail.
 //
 // # Cleaning
 //

@@ -125,3 +125,13 @@ func (l *Log) writeCheckpointIfChanged(c checkpoint) error {
 	l.lastCkpt = c
 	return nil
 }
+
+// flushRolled flushes everything below upTo, the base of a segment just
+// rolled, unless the log closed meanwhile (Close flushed it) or a flush got
+// there first. An I/O error fails the log, as any flush does.
+func (l *Log) flushRolled(upTo int64) {
+	if l.closed.Load() {
+		return
+	}
+	_ = l.Flush(upTo)
+}

@@ -6,6 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vltava/vltava/internal/clock"
+	"github.com/vltava/vltava/internal/vfs"
 )
 
 // TestGroupCommit: many producers append with flush.messages=1 and flush
@@ -103,5 +106,78 @@ func TestFlushIfDue(t *testing.T) {
 	e.clk.Advance(time.Second)
 	if err := l.FlushIfDue(); err != nil || l.RecoveryPoint() != 3 {
 		t.Fatalf("not flushed: %d %v", l.RecoveryPoint(), err)
+	}
+}
+
+// activeBase is the base offset of the log's active segment.
+func activeBase(l *Log) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.active().base
+}
+
+// A rolled segment is flushed off the appending goroutine, as Kafka
+// schedules a flush of the old segment on every roll: after a crash the
+// log keeps everything below the active segment, with no flush asked for.
+func TestRolledSegmentsAreFlushedLater(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	var later []func()
+	o := Options{FS: e.fs, Dir: e.dir, Config: e.cfg, Clock: e.clk, Topic: "topic",
+		flushLater: func(f func()) { mu.Lock(); later = append(later, f); mu.Unlock() }}
+	o.Config.SegmentBytes = 1000
+	l, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, 30, 3)
+	if n := l.NumSegments(); n < 3 {
+		t.Fatalf("%d segments; the test wants several rolls", n)
+	}
+	mu.Lock()
+	if len(later) != l.NumSegments()-1 {
+		t.Fatalf("%d flushes scheduled for %d rolls", len(later), l.NumSegments()-1)
+	}
+	if rp := l.RecoveryPoint(); rp != 0 {
+		t.Fatalf("recovery point %d before any flush ran", rp)
+	}
+	for _, f := range later {
+		f()
+	}
+	mu.Unlock()
+	base := activeBase(l)
+	if rp := l.RecoveryPoint(); rp < base {
+		t.Fatalf("recovery point %d after the rolls' flushes, below the active segment at %d", rp, base)
+	}
+	appendN(t, l, 1, 3) // in the active segment, not flushed
+	e.fs.Crash()
+	l2 := e.open()
+	if leo := l2.LogEndOffset(); leo != 90 {
+		t.Fatalf("end offset %d after a crash, want the 90 flushed with the rolls", leo)
+	}
+	wantContiguous(t, readAll(t, l2, 0), 0, 90, 3)
+}
+
+// The manager runs those flushes.
+func TestManagerFlushesRolledSegments(t *testing.T) {
+	fs := vfs.NewMem()
+	m := newManager(t, fs, clock.NewManual(t0), "/data")
+	cfg := DefaultConfig()
+	cfg.SegmentBytes = 1000
+	l, err := m.GetOrCreate(TopicPartition{"t", 0}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, 30, 3)
+	base := activeBase(l)
+	m.flushes.close() // waits for the flushes the rolls started
+	if rp := l.RecoveryPoint(); rp < base {
+		t.Fatalf("recovery point %d, active segment at %d: the rolled segments were not flushed", rp, base)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Failed(); err != nil {
+		t.Fatalf("log failed: %v", err)
 	}
 }

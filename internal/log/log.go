@@ -53,6 +53,7 @@ type Log struct {
 	// cleanerWake, if set, wakes the manager's cleaner when a compacted
 	// log rolls a segment.
 	cleanerWake func()
+	flushLater  func(func()) // see Options
 
 	rw       sync.RWMutex // what readers see; written under mu too
 	segs     []*segment   // by base offset; the last is the active segment
@@ -69,7 +70,7 @@ func Open(o Options) (*Log, error) {
 		return nil, errors.New("log: Open needs FS and Dir")
 	}
 	l := &Log{fs: o.FS, dir: o.Dir, clk: o.Clock, logger: o.Logger, dirFailed: o.DirFailed, decompress: o.Decompress,
-		cleanerWake: o.cleanerWake}
+		cleanerWake: o.cleanerWake, flushLater: o.flushLater}
 	if l.clk == nil {
 		l.clk = clock.Real{}
 	}

@@ -77,6 +77,7 @@ type Manager struct {
 	existing []TopicPartition
 
 	cleaners *cleanerPool
+	flushes  rollFlusher
 
 	mu     sync.Mutex
 	logs   map[TopicPartition]*Log
@@ -95,6 +96,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		return nil, storageErr("create data dir", err)
 	}
 	m := &Manager{o: o, logs: map[TopicPartition]*Log{}, cleaners: newCleanerPool(o.Cleaner, o.Clock)}
+	m.flushes.sem = make(chan struct{}, rollFlushers)
 	if err := m.takeLock(); err != nil {
 		return nil, err
 	}
@@ -192,6 +194,7 @@ func (m *Manager) options(tp TopicPartition, cfg Config) Options {
 		FS: m.o.FS, Dir: filepath.Join(m.o.Dir, tp.DirName()), Config: cfg, Clock: m.o.Clock,
 		Logger: m.o.Logger, Topic: tp.Topic, Partition: tp.Partition,
 		DirFailed: &m.offline, Decompress: m.o.Decompress, cleanerWake: m.cleaners.notify,
+		flushLater: m.flushes.run,
 	}
 }
 
@@ -333,6 +336,7 @@ func (m *Manager) Close() error {
 	}
 	m.mu.Unlock()
 	err := forEachParallel(logs, 8, (*Log).Close)
+	m.flushes.close()
 	if e := m.unlock(); e != nil && err == nil {
 		err = storageErr("release lock", e)
 	}
@@ -461,4 +465,39 @@ func (m *Manager) CheckpointPass() {
 			m.o.Logger.Error("checkpoint failed", "dir", l.dir, "err", err)
 		}
 	}
+}
+
+// rollFlushers is how many rolled segments are flushed at once.
+const rollFlushers = 4
+
+// rollFlusher runs the background flushes of rolled segments, a few at a
+// time, and lets Close wait for them.
+type rollFlusher struct {
+	sem    chan struct{}
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func (f *rollFlusher) run(flush func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return // the log is closing too: Close flushes it
+	}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		f.sem <- struct{}{}
+		defer func() { <-f.sem }()
+		flush()
+	}()
+}
+
+// close waits for the flushes under way; later ones are not run.
+func (f *rollFlusher) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.wg.Wait()
 }
