@@ -198,7 +198,6 @@ func ownsAny(owned []kmsg.ConsumerGroupHeartbeatRequestTopic, a assignment) bool
 // still holds.
 func (s *Shard) nextAssignment(cg *consumerGroup, m *cmember) {
 	target := cg.target[m.id]
-	held := cg.heldByOthers(m.id)
 	kept, revoke := assignment{}, assignment{}
 	m.assigned.each(func(t image.Uuid, p int32) {
 		if target.has(t, p) {
@@ -211,16 +210,21 @@ func (s *Shard) nextAssignment(cg *consumerGroup, m *cmember) {
 		m.state, m.assigned, m.revoking = memberUnrevoked, kept, revoke
 		return
 	}
-	unreleased := false
+	var wanted []tpID // targeted, not yet the member's
 	target.each(func(t image.Uuid, p int32) {
-		switch {
-		case kept.has(t, p):
-		case held[tpID{t, p}]:
-			unreleased = true
-		default:
-			kept.add(t, p)
+		if !kept.has(t, p) {
+			wanted = append(wanted, tpID{t, p})
 		}
 	})
+	unreleased := false
+	isHeld := cg.heldByOthers(m.id, len(wanted))
+	for _, tp := range wanted {
+		if isHeld(tp) {
+			unreleased = true
+		} else {
+			kept.add(tp.topic, tp.partition)
+		}
+	}
 	m.assigned, m.revoking = kept, assignment{}
 	if m.epoch != cg.assignmentEpoch {
 		m.prevEpoch, m.epoch = m.epoch, cg.assignmentEpoch
@@ -231,17 +235,34 @@ func (s *Shard) nextAssignment(cg *consumerGroup, m *cmember) {
 	}
 }
 
-// heldByOthers is every partition another member owns or still has to
-// revoke.
-func (cg *consumerGroup) heldByOthers(id string) map[tpID]bool {
-	out := map[tpID]bool{}
+// heldByOthers tells whether another member owns a partition or still has
+// to revoke it, for n lookups. A member that joins a big group looks up
+// the few partitions it is new to, which a scan of the others answers
+// cheaply; many lookups (a member taking over most of the partitions)
+// build an index of every held partition once.
+func (cg *consumerGroup) heldByOthers(id string, n int) func(tpID) bool {
+	if n*(len(cg.members)-1) <= 1024 {
+		return func(tp tpID) bool {
+			for oid, o := range cg.members {
+				if oid != id && (o.assigned.has(tp.topic, tp.partition) || o.revoking.has(tp.topic, tp.partition)) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	held := map[tpID]bool{}
 	for oid, o := range cg.members {
 		if oid == id {
 			continue
 		}
 		for _, a := range []assignment{o.assigned, o.revoking} {
-			a.each(func(t image.Uuid, p int32) { out[tpID{t, p}] = true })
+			for t, ps := range a {
+				for _, p := range ps {
+					held[tpID{t, p}] = true
+				}
+			}
 		}
 	}
-	return out
+	return func(tp tpID) bool { return held[tp] }
 }
