@@ -24,6 +24,41 @@ func dialStuck(t *testing.T, addr string) *rawConn {
 	return c
 }
 
+// fillBulk creates topic "bulk" with 10 partitions of one 32 KiB record
+// each (uncompressed), so that every fetch of all of them from offset 0
+// answers about 320 KiB encoded in memory (each read below the sendfile
+// threshold). It returns the producer, which writes to any topic.
+func fillBulk(ctx context.Context, t *testing.T, b *testkit.Broker) *kgo.Client {
+	t.Helper()
+	createTopic(t, b.Admin(), "bulk", 10, nil)
+	p := b.Client(kgo.DefaultProduceTopic("bulk"), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(kgo.NoCompression()))
+	val := bytes.Repeat([]byte("x"), 32<<10)
+	for i := range int32(10) {
+		if err := p.ProduceSync(ctx, &kgo.Record{Partition: i, Value: val}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// readBulk reads n answers to fetchAll("bulk", 10, ...) and checks that
+// each carries all 10 partitions.
+func readBulk(t *testing.T, c *rawConn, n int) {
+	t.Helper()
+	for i := range n {
+		frame := c.readFrame()
+		var resp kmsg.FetchResponse
+		resp.SetVersion(12)
+		if err := resp.ReadFrom(frame[5:]); err != nil { // correlation id, tags
+			t.Fatalf("bulk answer %d: %v", i, err)
+		}
+		if n := len(resp.Topics[0].Partitions); n != 10 {
+			t.Fatalf("bulk answer %d has %d partitions", i, n)
+		}
+	}
+}
+
 // fetchAll is a sessionless Fetch v12 of partitions [0, n) of topic from
 // offset, up to partMax bytes each.
 func fetchAll(topic string, n int32, offset int64, partMax int32, wait int32) *kmsg.FetchRequest {
@@ -59,19 +94,8 @@ func TestClientThatStopsReadingHoldsUpOnlyItself(t *testing.T) {
 	b := testkit.StartBroker(t)
 	adm := b.Admin()
 	createTopic(t, adm, "parked", 1, nil)
-	createTopic(t, adm, "bulk", 10, nil)
 	ctx := testkit.Context(t, 60*time.Second)
-
-	// 10 partitions of 32 KiB each, so every bulk fetch answer is about
-	// 320 KiB encoded in memory (each read below the sendfile threshold).
-	p := b.Client(kgo.DefaultProduceTopic("bulk"), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ProducerBatchCompression(kgo.NoCompression()))
-	val := bytes.Repeat([]byte("x"), 32<<10)
-	for i := range int32(10) {
-		if err := p.ProduceSync(ctx, &kgo.Record{Partition: i, Value: val}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	p := fillBulk(ctx, t, b)
 
 	// First a fetch that parks (no data in "parked" yet), then 300 bulk
 	// fetches: 100 MB of answers, far more than the sockets buffer, and
@@ -119,17 +143,7 @@ func TestClientThatStopsReadingHoldsUpOnlyItself(t *testing.T) {
 	if n := len(parked.Topics); n != 1 || len(parked.Topics[0].Partitions) != 1 || len(parked.Topics[0].Partitions[0].RecordBatches) == 0 {
 		t.Fatalf("parked fetch answered without its record: %+v", parked)
 	}
-	for i := range bulk {
-		frame := stuck.readFrame()
-		var resp kmsg.FetchResponse
-		resp.SetVersion(12)
-		if err := resp.ReadFrom(frame[5:]); err != nil { // correlation id, tags
-			t.Fatalf("bulk answer %d: %v", i, err)
-		}
-		if n := len(resp.Topics[0].Partitions); n != 10 {
-			t.Fatalf("bulk answer %d has %d partitions", i, n)
-		}
-	}
+	readBulk(t, stuck, bulk)
 }
 
 // The same with a JoinGroup at the head of the stuck client's queue: the
@@ -140,16 +154,8 @@ func TestClientThatStopsReadingHoldsUpOnlyItself(t *testing.T) {
 func TestClientThatStopsReadingDoesNotHoldTheCoordinator(t *testing.T) {
 	b := testkit.StartBroker(t, testkit.WithConfig("offsets.topic.num.partitions", "1"))
 	adm := b.Admin()
-	createTopic(t, adm, "bulk", 10, nil)
 	ctx := testkit.Context(t, 60*time.Second)
-	p := b.Client(kgo.DefaultProduceTopic("bulk"), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ProducerBatchCompression(kgo.NoCompression()))
-	val := bytes.Repeat([]byte("x"), 32<<10)
-	for i := range int32(10) {
-		if err := p.ProduceSync(ctx, &kgo.Record{Partition: i, Value: val}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillBulk(ctx, t, b)
 
 	// Create and load the coordinator.
 	if _, err := adm.CommitOffsets(ctx, "other", kadm.Offsets{"bulk": {0: {Topic: "bulk", Partition: 0, At: 1, LeaderEpoch: -1}}}); err != nil {
@@ -215,14 +221,7 @@ func TestClientThatStopsReadingDoesNotHoldTheCoordinator(t *testing.T) {
 	if jresp.ErrorCode != 0 || jresp.Generation != 2 {
 		t.Fatalf("B's join: %+v", jresp)
 	}
-	for i := range bulk {
-		frame := stuck.readFrame()
-		var resp kmsg.FetchResponse
-		resp.SetVersion(12)
-		if err := resp.ReadFrom(frame[5:]); err != nil {
-			t.Fatalf("bulk answer %d: %v", i, err)
-		}
-	}
+	readBulk(t, stuck, bulk)
 	var mresp kmsg.OffsetCommitResponse
 	mresp.SetVersion(8)
 	stuck.read(3, &mresp)
