@@ -111,6 +111,9 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 		Log: b.meta, Logger: o.Logger,
 		Defaults:       controller.Defaults{NumPartitions: cfg.NumPartitions, ReplicationFactor: cfg.DefaultReplicationFactor},
 		ValidateConfig: config.ValidateTopicConfigs,
+		ValidateBrokerConfig: func(im *image.Image, name string, next map[string]string) error {
+			return config.ValidateDynamic(cfg, config.DynamicFor(im.BrokerConfigs, cfg.NodeID), name != "", next)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -186,8 +189,8 @@ func (b *Broker) AdminAddr() string {
 func (b *Broker) startReplicas(o Options) error {
 	b.replicas = replica.NewManager(replica.ManagerOptions{
 		NodeID: b.cfg.NodeID, Logs: b.logs, Clock: o.Clock, Logger: o.Logger,
-		Resolve: func(overrides map[string]string) (replica.Config, error) {
-			return replicaConfig(b.cfg, overrides)
+		Resolve: func(im *image.Image, overrides map[string]string) (replica.Config, error) {
+			return replicaConfig(b.cfg, config.DynamicFor(im.BrokerConfigs, b.cfg.NodeID), overrides)
 		},
 	})
 	im := b.ctl.Image()

@@ -3,14 +3,15 @@ package broker
 import (
 	"github.com/vltava/vltava/internal/config"
 	vlog "github.com/vltava/vltava/internal/log"
+	"github.com/vltava/vltava/internal/metadata/image"
 	"github.com/vltava/vltava/internal/replica"
 	"github.com/vltava/vltava/internal/server"
 )
 
-// replicaConfig resolves a topic's overrides against the broker config into
-// what a hosted partition needs.
-func replicaConfig(b *config.Broker, overrides map[string]string) (replica.Config, error) {
-	t, err := config.ResolveTopic(b, overrides)
+// replicaConfig resolves a topic's overrides against the broker config,
+// static and dynamic, into what a hosted partition needs.
+func replicaConfig(b *config.Broker, d config.Dynamic, overrides map[string]string) (replica.Config, error) {
+	t, err := config.ResolveTopic(b, d, overrides)
 	if err != nil {
 		return replica.Config{}, err
 	}
@@ -46,12 +47,19 @@ func replicaConfig(b *config.Broker, overrides map[string]string) (replica.Confi
 // CreateTopics responses.
 type describer struct{ b *config.Broker }
 
-func (d describer) DescribeTopic(overrides map[string]string) []server.ConfigEntry {
-	return convertEntries(config.DescribeTopic(d.b, overrides))
+func (d describer) dynamic(im *image.Image) config.Dynamic {
+	return config.DynamicFor(im.BrokerConfigs, d.b.NodeID)
 }
 
-func (d describer) DescribeBroker() []server.ConfigEntry {
-	return convertEntries(config.DescribeBroker(d.b))
+func (d describer) DescribeTopic(im *image.Image, overrides map[string]string) []server.ConfigEntry {
+	return convertEntries(config.DescribeTopic(d.b, d.dynamic(im), overrides))
+}
+
+func (d describer) DescribeBroker(im *image.Image, clusterDefaults bool) []server.ConfigEntry {
+	if clusterDefaults {
+		return convertEntries(config.DescribeClusterDefaults(d.b, d.dynamic(im)))
+	}
+	return convertEntries(config.DescribeBroker(d.b, d.dynamic(im)))
 }
 
 func convertEntries(es []config.Entry) []server.ConfigEntry {

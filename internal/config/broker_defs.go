@@ -31,7 +31,9 @@ func (d Def) topic(name string, unit int64) Def {
 	return d
 }
 
-// dynamic marks d as one Kafka can alter without a restart.
+// dynamic marks d as one that AlterConfigs can change on a running broker:
+// Kafka's dynamic broker configs, less those Vltava reads only at start
+// (listeners, cleaner threads...), which stay read-only.
 func (d Def) dynamic() Def {
 	d.ReadOnly = false
 	return d
@@ -76,11 +78,11 @@ func kraftDefs() []Def {
 func networkDefs() []Def {
 	return []Def{
 		def("listeners", String, "PLAINTEXT://:9092", checkListenerSyntax,
-			"Comma-separated NAME://host:port addresses to listen on; an empty host means all interfaces, port 0 a free port.").dynamic(),
+			"Comma-separated NAME://host:port addresses to listen on; an empty host means all interfaces, port 0 a free port."),
 		nullDef("advertised.listeners", String, checkListenerSyntax,
-			"The NAME://host:port addresses given to clients, if different from listeners. When not set, Vltava advertises listeners with an empty or wildcard host replaced by localhost (Kafka uses the canonical host name).").dynamic(),
+			"The NAME://host:port addresses given to clients, if different from listeners. When not set, Vltava advertises listeners with an empty or wildcard host replaced by localhost (Kafka uses the canonical host name)."),
 		def("listener.security.protocol.map", String, "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
-			checkProtocolMapSyntax, "Maps each listener name to its security protocol, as NAME:PROTOCOL pairs. Vltava serves PLAINTEXT only for now.").dynamic(),
+			checkProtocolMapSyntax, "Maps each listener name to its security protocol, as NAME:PROTOCOL pairs. Vltava serves PLAINTEXT only for now."),
 		nullDef("inter.broker.listener.name", String, nil,
 			"The listener brokers use to talk to each other; if not set, the one named by security.inter.broker.protocol."),
 		def("security.inter.broker.protocol", String, "PLAINTEXT", oneOf(securityProtocols...),
@@ -170,7 +172,7 @@ func logDefs() []Def {
 		def("log.message.timestamp.after.max.ms", Long, "3600000", atLeast(0),
 			"With CreateTime, reject a batch whose timestamp is further in the future than this.").topic("message.timestamp.after.max.ms", 1).dynamic(),
 		def("num.recovery.threads.per.data.dir", Int, "2", atLeast(1),
-			"Parallelism of log recovery at startup, per data directory.").dynamic(),
+			"Parallelism of log recovery at startup, per data directory. Vltava reads it at start only."),
 	}
 }
 
@@ -195,17 +197,17 @@ func cleanerDefs() []Def {
 	return []Def{
 		def("log.cleaner.enable", Boolean, "true", nil,
 			"Run the log cleaner, which compacts topics with cleanup.policy=compact."),
-		def("log.cleaner.threads", Int, "1", atLeast(0), "Log cleaner threads.").dynamic(),
+		def("log.cleaner.threads", Int, "1", atLeast(0), "Log cleaner threads. Vltava reads it at start only."),
 		def("log.cleaner.dedupe.buffer.size", Long, "134217728", nil,
-			"Memory for deduplicating keys, across all cleaner threads.").dynamic(),
+			"Memory for deduplicating keys, across all cleaner threads. Vltava reads it at start only."),
 		def("log.cleaner.io.buffer.size", Int, "524288", atLeast(0),
-			"I/O buffer memory of the cleaner, across all cleaner threads.").dynamic(),
+			"I/O buffer memory of the cleaner, across all cleaner threads. Vltava reads it at start only."),
 		def("log.cleaner.io.buffer.load.factor", Double, "0.9", nil,
-			"Load factor of the cleaner's dedupe hash table.").dynamic(),
+			"Load factor of the cleaner's dedupe hash table. Vltava reads it at start only."),
 		def("log.cleaner.io.max.bytes.per.second", Double, maxDouble, nil,
-			"Throttle of the cleaner's reads and writes.").dynamic(),
+			"Throttle of the cleaner's reads and writes. Vltava reads it at start only."),
 		def("log.cleaner.backoff.ms", Long, "15000", atLeast(0),
-			"Sleep of the cleaner when no log needs cleaning.").dynamic(),
+			"Sleep of the cleaner when no log needs cleaning. Vltava reads it at start only."),
 		def("log.cleaner.min.cleanable.ratio", Double, "0.5", between(0, 1),
 			"Dirty fraction of a log that makes it eligible for cleaning.").topic("min.cleanable.dirty.ratio", 1).dynamic(),
 		def("log.cleaner.delete.retention.ms", Long, "86400000", atLeast(0),
@@ -274,6 +276,6 @@ func replicaDefs() []Def {
 		def("replica.lag.time.max.ms", Long, "30000", nil, "A follower that has not caught up for this long leaves the ISR."),
 		def("replica.socket.timeout.ms", Int, "30000", nil, "Socket timeout of follower fetches."),
 		def("replica.high.watermark.checkpoint.interval.ms", Long, "5000", nil, "How often high watermarks are checkpointed."),
-		def("num.replica.fetchers", Int, "1", nil, "Follower fetcher goroutines per source broker.").dynamic(),
+		def("num.replica.fetchers", Int, "1", nil, "Follower fetcher goroutines per source broker. Vltava reads it at start only."),
 	}
 }

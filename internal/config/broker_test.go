@@ -267,7 +267,7 @@ func TestRetentionPrecedence(t *testing.T) {
 		if b.Log.RetentionMs != tt.want {
 			t.Errorf("%v: RetentionMs = %d, want %d", tt.props, b.Log.RetentionMs, tt.want)
 		}
-		if got, want := b.TopicDefaults()["retention.ms"], formatValue(tt.want); got != want {
+		if got, want := b.TopicDefaults(Dynamic{})["retention.ms"], formatValue(tt.want); got != want {
 			t.Errorf("%v: TopicDefaults()[retention.ms] = %s, want %s", tt.props, got, want)
 		}
 	}
@@ -282,7 +282,7 @@ func TestRollAndFlushSynonyms(t *testing.T) {
 	if b.Log.RollMs != 500 || b.Log.FlushIntervalMs != 10 || b.Log.FlushSchedulerIntervalMs != 3000 {
 		t.Fatalf("RollMs %d, FlushIntervalMs %d, FlushSchedulerIntervalMs %d", b.Log.RollMs, b.Log.FlushIntervalMs, b.Log.FlushSchedulerIntervalMs)
 	}
-	d := b.TopicDefaults()
+	d := b.TopicDefaults(Dynamic{})
 	if d["segment.ms"] != "500" || d["flush.ms"] != "10" {
 		t.Fatalf("segment.ms %s, flush.ms %s", d["segment.ms"], d["flush.ms"])
 	}
@@ -300,7 +300,7 @@ func TestTopicDefaultsFromBroker(t *testing.T) {
 		"message.timestamp.type": "LogAppendTime", "min.insync.replicas": "2",
 		"retention.ms": "604800000", "remote.storage.enable": "false", "segment.jitter.ms": "0",
 	}
-	got := b.TopicDefaults()
+	got := b.TopicDefaults(Dynamic{})
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("TopicDefaults()[%s] = %q, want %q", k, got[k], v)

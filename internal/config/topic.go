@@ -51,9 +51,10 @@ type Topic struct {
 // TopicDefaults returns the value of every topic config for a topic without
 // overrides: each taken from its broker synonym (retention.ms from
 // log.retention.ms, .minutes, .hours; segment.ms from log.roll.ms, .hours;
-// max.message.bytes from message.max.bytes...), else Kafka's topic default.
-func (b *Broker) TopicDefaults() map[string]string {
-	vals := rawValues(b.Raw)
+// max.message.bytes from message.max.bytes...) as the static and dynamic
+// broker configs d set it, else Kafka's topic default.
+func (b *Broker) TopicDefaults(d Dynamic) map[string]string {
+	vals := rawValues(b.raw(d))
 	out := make(map[string]string, len(topicRegistry.defs))
 	for _, d := range topicRegistry.defs {
 		if x, ok := vals.synonym(d.Name); ok {
@@ -92,12 +93,13 @@ func ValidateTopicConfigs(overrides map[string]string) error {
 }
 
 // ResolveTopic validates overrides and returns the topic's configuration:
-// overrides over the broker's topic defaults.
-func ResolveTopic(b *Broker, overrides map[string]string) (Topic, error) {
+// overrides over the broker's topic defaults, dynamic broker configs d
+// included.
+func ResolveTopic(b *Broker, d Dynamic, overrides map[string]string) (Topic, error) {
 	if err := ValidateTopicConfigs(overrides); err != nil {
 		return Topic{}, err
 	}
-	v := topicValues(b.TopicDefaults(), overrides)
+	v := topicValues(b.TopicDefaults(d), overrides)
 	if err := checkTopicCross(v); err != nil {
 		return Topic{}, err
 	}

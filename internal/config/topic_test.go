@@ -56,7 +56,7 @@ func TestTopicDefaultsMatchKafka(t *testing.T) {
 		}
 	}
 	// A broker with no configuration gives Kafka's topic defaults.
-	if got := mustBroker(t, nil).TopicDefaults(); !reflect.DeepEqual(got, kafkaTopicDefaults) {
+	if got := mustBroker(t, nil).TopicDefaults(Dynamic{}); !reflect.DeepEqual(got, kafkaTopicDefaults) {
 		t.Errorf("TopicDefaults() = %v", got)
 	}
 }
@@ -105,7 +105,7 @@ func TestValidateTopicConfigs(t *testing.T) {
 func TestResolveTopic(t *testing.T) {
 	b := mustBroker(t, map[string]string{"log.retention.hours": "24", "log.segment.bytes": "2097152", "message.max.bytes": "500000",
 		"log.message.timestamp.type": "LogAppendTime", "log.cleaner.max.compaction.lag.ms": "100000"})
-	got, err := ResolveTopic(b, map[string]string{"cleanup.policy": "compact", "retention.bytes": "1048576", "segment.ms": "60000",
+	got, err := ResolveTopic(b, Dynamic{}, map[string]string{"cleanup.policy": "compact", "retention.bytes": "1048576", "segment.ms": "60000",
 		"compression.type": "zstd", "min.cleanable.dirty.ratio": "0.1", "flush.messages": "1", "min.insync.replicas": "2"})
 	if err != nil {
 		t.Fatal(err)
@@ -123,17 +123,17 @@ func TestResolveTopic(t *testing.T) {
 		t.Fatalf("ResolveTopic =\n%+v\nwant\n%+v", got, want)
 	}
 	// The compaction lag check sees the broker's defaults.
-	_, err = ResolveTopic(b, map[string]string{"min.compaction.lag.ms": "200000"})
+	_, err = ResolveTopic(b, Dynamic{}, map[string]string{"min.compaction.lag.ms": "200000"})
 	if err == nil || err.Error() != "conflict topic config setting min.compaction.lag.ms (200000) > max.compaction.lag.ms (100000)" {
 		t.Fatalf("error = %v", err)
 	}
-	if _, err := ResolveTopic(b, map[string]string{"segment.bytes": "1"}); err == nil {
+	if _, err := ResolveTopic(b, Dynamic{}, map[string]string{"segment.bytes": "1"}); err == nil {
 		t.Fatal("ResolveTopic accepted segment.bytes=1")
 	}
 }
 
 func TestResolveTopicDefaults(t *testing.T) {
-	got, err := ResolveTopic(mustBroker(t, nil), nil)
+	got, err := ResolveTopic(mustBroker(t, nil), Dynamic{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ const (
 func TestDescribeTopic(t *testing.T) {
 	b := mustBroker(t, map[string]string{"log.retention.ms": "3600000", "log.retention.hours": "2", "log.segment.bytes": "2097152",
 		"log.roll.hours": "3"})
-	entries := DescribeTopic(b, map[string]string{"retention.ms": " 1000 ", "cleanup.policy": "compact , delete"})
+	entries := DescribeTopic(b, Dynamic{}, map[string]string{"retention.ms": " 1000 ", "cleanup.policy": "compact , delete"})
 	if len(entries) != len(TopicDefs().All()) {
 		t.Fatalf("%d entries", len(entries))
 	}
@@ -210,7 +210,7 @@ func TestDescribeTopic(t *testing.T) {
 func TestDescribeTopicHoursOnly(t *testing.T) {
 	// Kafka's own server.properties sets log.retention.hours only: Kafka
 	// then shows retention.ms as a default without synonyms.
-	e := findEntry(t, DescribeTopic(mustBroker(t, map[string]string{"log.retention.hours": "1"}), nil), "retention.ms")
+	e := findEntry(t, DescribeTopic(mustBroker(t, map[string]string{"log.retention.hours": "1"}), Dynamic{}, nil), "retention.ms")
 	if e.Value != "3600000" || e.Source != srcDefault || e.Synonyms != nil {
 		t.Fatalf("retention.ms: %+v", e)
 	}
@@ -218,7 +218,7 @@ func TestDescribeTopicHoursOnly(t *testing.T) {
 
 func TestDescribeBroker(t *testing.T) {
 	b := mustBroker(t, map[string]string{"log.retention.ms": "5000", "num.partitions": " 3", "log.dirs": "/a, /b"})
-	entries := DescribeBroker(b)
+	entries := DescribeBroker(b, Dynamic{})
 	if len(entries) != len(BrokerDefs().All()) {
 		t.Fatalf("%d entries", len(entries))
 	}
@@ -261,7 +261,7 @@ func TestSensitiveEntry(t *testing.T) {
 		t.Fatalf("entry = %+v", e)
 	}
 	b := mustBroker(t, map[string]string{"num.partitions": "2"})
-	for _, s := range b.configSynonyms("num.partitions", true) {
+	for _, s := range b.configSynonyms(Dynamic{}, "num.partitions", true) {
 		if s.Value != "" || !s.Null {
 			t.Fatalf("sensitive synonym %+v", s)
 		}

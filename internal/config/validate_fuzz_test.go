@@ -21,7 +21,7 @@ func FuzzParseBroker(f *testing.F) {
 			}
 			return
 		}
-		if len(DescribeBroker(b)) != len(BrokerDefs().All()) || len(DescribeTopic(b, nil)) != len(TopicDefs().All()) {
+		if len(DescribeBroker(b, Dynamic{})) != len(BrokerDefs().All()) || len(DescribeTopic(b, Dynamic{}, nil)) != len(TopicDefs().All()) {
 			t.Fatal("describe lost entries")
 		}
 	})
@@ -47,10 +47,10 @@ func FuzzValidateTopicConfigs(f *testing.F) {
 			}
 			return
 		}
-		if _, err := ResolveTopic(b, overrides); err != nil {
+		if _, err := ResolveTopic(b, Dynamic{}, overrides); err != nil {
 			t.Fatalf("%s=%q validates but does not resolve: %v", key, value, err)
 		}
-		if e := findEntry(t, DescribeTopic(b, overrides), key); e.Source != srcTopic {
+		if e := findEntry(t, DescribeTopic(b, Dynamic{}, overrides), key); e.Source != srcTopic {
 			t.Fatalf("%s: source %v", key, e.Source)
 		}
 	})

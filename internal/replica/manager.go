@@ -19,7 +19,7 @@ type Manager struct {
 	clock    clock.Clock
 	codecs   *record.Codecs
 	logger   *slog.Logger
-	resolve  func(topicConfigs map[string]string) (Config, error)
+	resolve  func(im *image.Image, topicConfigs map[string]string) (Config, error)
 	mu       sync.RWMutex
 	parts    map[vlog.TopicPartition]*Partition
 	lastSeen *image.Image
@@ -31,8 +31,9 @@ type ManagerOptions struct {
 	Logs   *vlog.Manager
 	Clock  clock.Clock
 	Logger *slog.Logger
-	// Resolve turns a topic's config overrides into its full config.
-	Resolve func(topicConfigs map[string]string) (Config, error)
+	// Resolve turns a topic's config overrides into its full config, with
+	// the broker-level defaults of the image (dynamic broker configs).
+	Resolve func(im *image.Image, topicConfigs map[string]string) (Config, error)
 }
 
 // NewManager returns a manager with no partitions; call Apply with the
@@ -62,7 +63,7 @@ func (m *Manager) Apply(im *image.Image) error {
 	var jobs []func() error
 	for _, name := range im.TopicNames() {
 		t := im.Topics[name]
-		cfg, err := m.resolve(t.Configs)
+		cfg, err := m.resolve(im, t.Configs)
 		if err != nil {
 			m.logger.Error("bad topic config; keeping the old one", "topic", name, "err", err)
 		}

@@ -68,7 +68,7 @@ func (s *Server) handleCreateTopics(r *request) (kmsg.Response, error) {
 			continue
 		}
 		rt.TopicID, rt.NumPartitions, rt.ReplicationFactor = cr.ID, cr.NumPartitions, cr.ReplicationFactor
-		for _, e := range s.o.Configs.DescribeTopic(specs[k].Configs) {
+		for _, e := range s.o.Configs.DescribeTopic(s.o.Controller.Image(), specs[k].Configs) {
 			c := kmsg.NewCreateTopicsResponseTopicConfig()
 			c.Name, c.ReadOnly, c.Source, c.IsSensitive = e.Name, e.ReadOnly, e.Source, e.Sensitive
 			if !e.Null && !e.Sensitive {

@@ -3,12 +3,12 @@ package server
 // DescribeConfigs: v1-4
 //
 // Topic configs (every topic config with its value and source: dynamic
-// topic, static broker, or default; synonyms when asked; types and docs
-// v3+) and broker configs (by broker id, or "" for cluster defaults).
+// topic, dynamic broker, dynamic cluster default, static broker, or
+// default; synonyms when asked; types and docs v3+) and broker configs: by
+// broker id every config in effect, by "" the cluster-wide dynamic defaults
+// that are set, as Kafka describes them.
 //
-// Left out: broker loggers (resource type 8) get INVALID_REQUEST; dynamic
-// broker configs are not supported yet, so every broker config is static or
-// default.
+// Left out: broker loggers (resource type 8) get INVALID_REQUEST.
 
 import (
 	"strconv"
@@ -32,13 +32,13 @@ func (s *Server) handleDescribeConfigs(r *request) (kmsg.Response, error) {
 				setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.UnknownTopicOrPartition, "Topic "+res.ResourceName+" does not exist.")
 				break
 			}
-			entries = s.o.Configs.DescribeTopic(t.Configs)
+			entries = s.o.Configs.DescribeTopic(im, t.Configs)
 		case kmsg.ConfigResourceTypeBroker:
 			if res.ResourceName != "" && res.ResourceName != strconv.Itoa(int(s.o.NodeID)) {
 				setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Unexpected broker id, expected "+strconv.Itoa(int(s.o.NodeID))+" or empty string, but received "+res.ResourceName)
 				break
 			}
-			entries = s.o.Configs.DescribeBroker()
+			entries = s.o.Configs.DescribeBroker(im, res.ResourceName == "")
 		default:
 			setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Unsupported resource type "+strconv.Itoa(int(res.ResourceType)))
 		}

@@ -2,12 +2,17 @@ package server
 
 // AlterConfigs: v0-2
 //
-// Replaces a topic's dynamic configs with the given set (configs not named
-// return to their defaults), validated as on creation; validate-only.
-//
-// Left out: dynamic broker configs (INVALID_REQUEST for now).
+// Replaces the dynamic configs of a topic, or of a broker (this node's id,
+// or "" for the cluster-wide defaults), with the given set: configs not
+// named return to what the next source gives them. Topic configs are
+// validated as on creation (INVALID_CONFIG); broker configs must be ones
+// Vltava applies without a restart, with valid values (INVALID_REQUEST, as
+// Kafka). Validate-only.
 
 import (
+	"fmt"
+	"strconv"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -32,15 +37,44 @@ func (s *Server) handleAlterConfigs(r *request) (kmsg.Response, error) {
 
 // alterConfigs applies config changes to one resource and sets its error.
 func (s *Server) alterConfigs(r *request, typ kmsg.ConfigResourceType, name string, ops []controller.ConfigOp, replace, validateOnly bool, code *int16, msg **string) {
-	if typ != kmsg.ConfigResourceTypeTopic {
-		setErr(code, msg, kerr.InvalidRequest, "Vltava does not support dynamic broker configs yet; set them in server.properties")
+	var (
+		cerr *controller.Error
+		err  error
+	)
+	switch typ {
+	case kmsg.ConfigResourceTypeTopic:
+		cerr, err = s.o.Controller.AlterTopicConfigs(r.ctx, name, ops, replace, validateOnly)
+	case kmsg.ConfigResourceTypeBroker:
+		if m := s.checkBrokerResource(name); m != "" {
+			setErr(code, msg, kerr.InvalidRequest, m)
+			return
+		}
+		cerr, err = s.o.Controller.AlterBrokerConfigs(r.ctx, name, ops, replace, validateOnly)
+	default:
+		setErr(code, msg, kerr.InvalidRequest, "Unknown resource type "+strconv.Itoa(int(typ)))
 		return
 	}
-	cerr, err := s.o.Controller.AlterTopicConfigs(r.ctx, name, ops, replace, validateOnly)
 	switch {
 	case err != nil:
 		setErr(code, msg, kerr.UnknownServerError, err.Error())
 	case cerr != nil:
 		setErr(code, msg, cerr.Code, cerr.Message)
 	}
+}
+
+// checkBrokerResource checks the name of a BROKER config resource as
+// Kafka's brokers do: "" (the cluster-wide defaults) or this node's id. It
+// returns what is wrong, or "".
+func (s *Server) checkBrokerResource(name string) string {
+	if name == "" {
+		return ""
+	}
+	id, err := strconv.ParseInt(name, 10, 32)
+	if err != nil {
+		return "Node id must be an integer, but it is: " + name
+	}
+	if int32(id) != s.o.NodeID {
+		return fmt.Sprintf("Unexpected broker id, expected %d, but received %s", s.o.NodeID, name)
+	}
+	return ""
 }

@@ -2,11 +2,12 @@ package server
 
 // IncrementalAlterConfigs: v0-1
 //
-// SET, DELETE, APPEND and SUBTRACT (list configs) on a topic's dynamic
-// configs, validated as on creation; validate-only. A config named twice
-// for one resource fails with INVALID_REQUEST, as in Kafka.
+// SET, DELETE, APPEND and SUBTRACT (list configs) on the dynamic configs of
+// a topic, or of a broker (this node's id, or "" for the cluster-wide
+// defaults), validated as AlterConfigs does; validate-only. A config named
+// twice for one resource fails with INVALID_REQUEST, as in Kafka.
 //
-// Left out: dynamic broker configs (INVALID_REQUEST for now).
+// Left out: broker loggers (resource type 8) get INVALID_REQUEST.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"

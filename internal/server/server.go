@@ -23,6 +23,7 @@ import (
 	"github.com/vltava/vltava/internal/group"
 	vlog "github.com/vltava/vltava/internal/log"
 	"github.com/vltava/vltava/internal/metadata/controller"
+	"github.com/vltava/vltava/internal/metadata/image"
 	"github.com/vltava/vltava/internal/replica"
 )
 
@@ -53,10 +54,14 @@ type Settings struct {
 	MaxInflightPerClient int
 }
 
-// ConfigDescriber renders configs for DescribeConfigs and CreateTopics.
+// ConfigDescriber renders configs for DescribeConfigs and CreateTopics,
+// with the dynamic broker configs of metadata image im.
 type ConfigDescriber interface {
-	DescribeTopic(overrides map[string]string) []ConfigEntry
-	DescribeBroker() []ConfigEntry
+	// DescribeTopic describes every config of a topic with these overrides.
+	DescribeTopic(im *image.Image, overrides map[string]string) []ConfigEntry
+	// DescribeBroker describes this broker's configs, or with
+	// clusterDefaults the cluster-wide dynamic ones that are set.
+	DescribeBroker(im *image.Image, clusterDefaults bool) []ConfigEntry
 }
 
 // ConfigEntry is one described config.

@@ -28,14 +28,21 @@ type Defaults struct {
 // naming the bad key.
 type ConfigValidator func(overrides map[string]string) error
 
+// BrokerConfigValidator checks the complete set of dynamic configs that
+// broker resource name ("" for the cluster-wide defaults) would have after
+// a change; im is the current image. It returns a one-line error naming the
+// bad key.
+type BrokerConfigValidator func(im *image.Image, name string, next map[string]string) error
+
 // Controller owns the metadata image.
 type Controller struct {
-	mu       sync.Mutex // serialises mutations
-	log      quorum.Log
-	img      atomic.Pointer[image.Image]
-	defaults Defaults
-	validate ConfigValidator
-	logger   *slog.Logger
+	mu             sync.Mutex // serialises mutations
+	log            quorum.Log
+	img            atomic.Pointer[image.Image]
+	defaults       Defaults
+	validate       ConfigValidator
+	validateBroker BrokerConfigValidator
+	logger         *slog.Logger
 
 	subMu sync.Mutex
 	subs  []func(old, new *image.Image)
@@ -48,12 +55,14 @@ type Options struct {
 	Log            quorum.Log
 	Defaults       Defaults
 	ValidateConfig ConfigValidator
-	Logger         *slog.Logger
+	// ValidateBrokerConfig checks dynamic broker configs; nil accepts any.
+	ValidateBrokerConfig BrokerConfigValidator
+	Logger               *slog.Logger
 }
 
 // New replays the metadata log and returns a controller over it.
 func New(o Options) (*Controller, error) {
-	c := &Controller{log: o.Log, defaults: o.Defaults, validate: o.ValidateConfig, logger: o.Logger}
+	c := &Controller{log: o.Log, defaults: o.Defaults, validate: o.ValidateConfig, validateBroker: o.ValidateBrokerConfig, logger: o.Logger}
 	im := image.Empty()
 	err := o.Log.Replay(func(first int64, recs []image.Record) error {
 		im = im.Apply(first, recs)

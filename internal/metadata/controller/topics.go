@@ -291,7 +291,39 @@ func (c *Controller) AlterTopicConfigs(ctx context.Context, topic string, ops []
 	if validateOnly {
 		return nil, nil
 	}
-	return nil, c.commit(ctx, configDiff(topic, t.Configs, next))
+	return nil, c.commit(ctx, configDiff(image.ResourceTopic, topic, t.Configs, next))
+}
+
+// AlterBrokerConfigs changes the dynamic configs of broker resource name
+// (a node id, or "" for the cluster-wide defaults), as AlterTopicConfigs
+// does a topic's; the resource name is the caller's to check. Kafka answers
+// every refused broker config with INVALID_REQUEST.
+func (c *Controller) AlterBrokerConfigs(ctx context.Context, name string, ops []ConfigOp, replace, validateOnly bool) (*Error, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	im := c.Image()
+	cur := im.BrokerConfigs[name]
+	next := maps.Clone(cur)
+	if replace || next == nil {
+		next = map[string]string{}
+	}
+	for _, op := range ops {
+		if op.Op != 1 && op.Value == nil {
+			return errf(kerr.InvalidRequest, "Null value not supported for : %s", op.Name), nil
+		}
+		if e := applyOp(next, op); e != nil {
+			return e, nil
+		}
+	}
+	if c.validateBroker != nil {
+		if err := c.validateBroker(im, name, next); err != nil {
+			return errf(kerr.InvalidRequest, "%v", err), nil
+		}
+	}
+	if validateOnly {
+		return nil, nil
+	}
+	return nil, c.commit(ctx, configDiff(image.ResourceBroker, name, cur, next))
 }
 
 func applyOp(m map[string]string, op ConfigOp) *Error {
@@ -338,7 +370,9 @@ func editList(cur, v string, add bool) string {
 	return strings.Join(items, ",")
 }
 
-func configDiff(topic string, old, next map[string]string) []image.Record {
+// configDiff returns the records that turn resource's dynamic configs from
+// old into next.
+func configDiff(typ int8, resource string, old, next map[string]string) []image.Record {
 	var recs []image.Record
 	keys := make([]string, 0, len(old)+len(next))
 	for k := range old {
@@ -356,9 +390,9 @@ func configDiff(topic string, old, next map[string]string) []image.Record {
 		switch {
 		case has && (!had || ov != nv):
 			v := nv
-			recs = append(recs, &image.ConfigRecord{ResourceType: image.ResourceTopic, ResourceName: topic, Name: k, Value: &v})
+			recs = append(recs, &image.ConfigRecord{ResourceType: typ, ResourceName: resource, Name: k, Value: &v})
 		case had && !has:
-			recs = append(recs, &image.ConfigRecord{ResourceType: image.ResourceTopic, ResourceName: topic, Name: k})
+			recs = append(recs, &image.ConfigRecord{ResourceType: typ, ResourceName: resource, Name: k})
 		}
 	}
 	return recs
