@@ -10,4 +10,5 @@ var subcommands = []func() *cobra.Command{
 	newProduceCmd,
 	newConsumeCmd,
 	newGroupCmd,
+	newBrokerCmd,
 }
