@@ -47,6 +47,44 @@ func TestLeaderEpochCache(t *testing.T) {
 	}
 }
 
+// TestEndOffsetForEpochAsLeader checks the answer of a leader whose epoch
+// has no batch yet: as if the epoch started at the log end, as Kafka's
+// cache says once a replica becomes leader, without changing the cache.
+func TestEndOffsetForEpochAsLeader(t *testing.T) {
+	e := newEnv(t)
+	l := e.open()
+	type want struct {
+		epoch int32
+		end   int64
+		found int32
+	}
+	check := func(leaderEpoch int32, cases ...want) {
+		t.Helper()
+		for _, c := range cases {
+			if end, found := l.EndOffsetForEpochAsLeader(c.epoch, leaderEpoch); end != c.end || found != c.found {
+				t.Errorf("EndOffsetForEpochAsLeader(%d, %d) = %d, %d; want %d, %d", c.epoch, leaderEpoch, end, found, c.end, c.found)
+			}
+		}
+	}
+	// An empty log led in epoch 0.
+	check(0, want{0, 0, 0}, want{1, -1, -1}, want{-1, -1, -1})
+	for i := 0; i < 2; i++ { // epoch 1 at 0
+		if _, err := l.AppendAsLeader(plain(1, 0).build(), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Leader in epoch 4 with no batch of it yet: epoch 4 starts at 2.
+	check(4, want{0, 0, 0}, want{1, 2, 1}, want{3, 2, 1}, want{4, 2, 4}, want{5, -1, -1})
+	// The cache itself is unchanged.
+	if end, found := l.EndOffsetForEpoch(4); end != -1 || found != -1 || l.LatestEpoch() != 1 {
+		t.Fatalf("cache changed: EndOffsetForEpoch(4) = %d, %d; latest %d", end, found, l.LatestEpoch())
+	}
+	if _, err := l.AppendAsLeader(plain(1, 0).build(), 4); err != nil {
+		t.Fatal(err)
+	}
+	check(4, want{1, 2, 1}, want{3, 2, 1}, want{4, 3, 4}, want{5, -1, -1})
+}
+
 func TestEpochCheckpointCodec(t *testing.T) {
 	c := epochCache{entries: []epochEntry{{1, 0}, {4, 100}}}
 	got, err := decodeEpochs(c.encode())

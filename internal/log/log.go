@@ -175,6 +175,22 @@ func (l *Log) EndOffsetForEpoch(epoch int32) (endOffset int64, epochFound int32)
 	return l.epochs.endOffsetFor(epoch, l.leo)
 }
 
+// EndOffsetForEpochAsLeader is EndOffsetForEpoch on the leader of
+// leaderEpoch. Kafka caches (leaderEpoch, log end offset) when a replica
+// becomes leader; this log records an epoch with its first batch, so until
+// that batch comes the answer is computed as if the entry were there (no
+// batch of leaderEpoch yet means it started at the log end). No I/O.
+func (l *Log) EndOffsetForEpochAsLeader(epoch, leaderEpoch int32) (endOffset int64, epochFound int32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.epochs
+	if leaderEpoch > c.latest() {
+		n := len(c.entries)
+		c.entries = append(c.entries[:n:n], epochEntry{epoch: leaderEpoch, start: l.leo})
+	}
+	return c.endOffsetFor(epoch, l.leo)
+}
+
 // ProducerState returns a producer's epoch and last sequence.
 func (l *Log) ProducerState(pid int64) (epoch int16, lastSeq int32, ok bool) {
 	l.mu.Lock()

@@ -63,6 +63,14 @@ func (p *Partition) Config() *Config { return p.cfg.Load() }
 // LeaderEpoch is the current leader epoch.
 func (p *Partition) LeaderEpoch() int32 { return p.epoch.Load() }
 
+// EndOffsetForEpoch answers OffsetForLeaderEpoch as the leader: the end
+// offset of epoch and the largest epoch at or below it that the log knows,
+// counting the current leader epoch as started even before its first batch;
+// (-1, -1) when epoch is unknown or above the current one.
+func (p *Partition) EndOffsetForEpoch(epoch int32) (endOffset int64, epochFound int32) {
+	return p.log.EndOffsetForEpochAsLeader(epoch, p.epoch.Load())
+}
+
 // HighWatermark is the offset below which records are committed and visible.
 func (p *Partition) HighWatermark() int64 { return p.log.HighWatermark() }
 
