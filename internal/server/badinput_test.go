@@ -364,7 +364,7 @@ func TestUnsupportedApiVersionsVersion(t *testing.T) {
 		got[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
 	}
 	// Produce is listed from v0 as in Kafka 4 (see 18_api_versions.go).
-	for key, r := range map[int16][2]int16{0: {0, 13}, 1: {4, 18}, 3: {0, 13}, 18: {0, 4}, 22: {0, 5}} {
+	for key, r := range map[int16][2]int16{0: {0, 13}, 1: {4, 18}, 3: {0, 13}, 18: {0, 4}, 22: {0, 5}, 23: {2, 4}} {
 		if got[key] != r {
 			t.Errorf("ApiVersions v3 advertises %s as %v, want %v", kmsg.NameForKey(key), got[key], r)
 		}

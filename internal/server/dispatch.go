@@ -37,6 +37,7 @@ var handlerTable = []handlerDef{
 	{20, 1, 6, (*Server).handleDeleteTopics},
 	{21, 0, 2, (*Server).handleDeleteRecords},
 	{22, 0, 5, (*Server).handleInitProducerID},
+	{23, 2, 4, (*Server).handleOffsetForLeaderEpoch},
 	{32, 1, 4, (*Server).handleDescribeConfigs},
 	{33, 0, 2, (*Server).handleAlterConfigs},
 	{35, 1, 4, (*Server).handleDescribeLogDirs},

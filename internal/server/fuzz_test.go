@@ -123,6 +123,13 @@ func fillSeed(req kmsg.Request) {
 		t := kmsg.NewListOffsetsRequestTopic()
 		t.Topic, t.Partitions = "topic", []kmsg.ListOffsetsRequestTopicPartition{p}
 		r.Topics = []kmsg.ListOffsetsRequestTopic{t}
+	case *kmsg.OffsetForLeaderEpochRequest:
+		r.ReplicaID = -1
+		p := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		p.CurrentLeaderEpoch, p.LeaderEpoch = 0, 0
+		t := kmsg.NewOffsetForLeaderEpochRequestTopic()
+		t.Topic, t.Partitions = "topic", []kmsg.OffsetForLeaderEpochRequestTopicPartition{p}
+		r.Topics = []kmsg.OffsetForLeaderEpochRequestTopic{t}
 	case *kmsg.MetadataRequest:
 		r.Topics = []kmsg.MetadataRequestTopic{{Topic: topic()}}
 	case *kmsg.CreateTopicsRequest:
