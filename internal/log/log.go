@@ -1,12 +1,14 @@
 package log
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -189,6 +191,36 @@ func (l *Log) EndOffsetForEpochAsLeader(epoch, leaderEpoch int32) (endOffset int
 		c.entries = append(c.entries[:n:n], epochEntry{epoch: leaderEpoch, start: l.leo})
 	}
 	return c.endOffsetFor(epoch, l.leo)
+}
+
+// ProducerInfo is one active producer of a partition, as DescribeProducers
+// reports it.
+type ProducerInfo struct {
+	ID    int64
+	Epoch int16
+	// LastSequence is the last sequence number appended; -1 when the
+	// producer has state but no batch left (its epoch was bumped).
+	LastSequence int32
+	// LastTimestamp is the max timestamp of its last batch; -1 if none.
+	LastTimestamp int64
+	// TxnStartOffset is the first offset of its open transaction, or -1.
+	TxnStartOffset int64
+}
+
+// Producers returns the producers the log keeps state for, by id.
+func (l *Log) Producers() []ProducerInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]ProducerInfo, 0, len(l.producers))
+	for id, e := range l.producers {
+		pi := ProducerInfo{ID: id, Epoch: e.epoch, LastSequence: e.lastSeq(), LastTimestamp: -1, TxnStartOffset: e.txnFirstOffset}
+		if n := len(e.batches); n > 0 {
+			pi.LastTimestamp = e.batches[n-1].timestamp
+		}
+		out = append(out, pi)
+	}
+	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // ProducerState returns a producer's epoch and last sequence.

@@ -71,6 +71,9 @@ func (p *Partition) EndOffsetForEpoch(epoch int32) (endOffset int64, epochFound 
 	return p.log.EndOffsetForEpochAsLeader(epoch, p.epoch.Load())
 }
 
+// Producers returns the producers the partition keeps state for, by id.
+func (p *Partition) Producers() []vlog.ProducerInfo { return p.log.Producers() }
+
 // HighWatermark is the offset below which records are committed and visible.
 func (p *Partition) HighWatermark() int64 { return p.log.HighWatermark() }
 

@@ -46,6 +46,7 @@ var handlerTable = []handlerDef{
 	{44, 0, 1, (*Server).handleIncrementalAlterConfigs},
 	{47, 0, 0, (*Server).handleOffsetDelete},
 	{60, 0, 2, (*Server).handleDescribeCluster},
+	{61, 0, 0, (*Server).handleDescribeProducers},
 	{68, 0, 1, (*Server).handleConsumerGroupHeartbeat},
 	{69, 0, 1, (*Server).handleConsumerGroupDescribe},
 }

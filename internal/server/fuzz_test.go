@@ -130,6 +130,10 @@ func fillSeed(req kmsg.Request) {
 		t := kmsg.NewOffsetForLeaderEpochRequestTopic()
 		t.Topic, t.Partitions = "topic", []kmsg.OffsetForLeaderEpochRequestTopicPartition{p}
 		r.Topics = []kmsg.OffsetForLeaderEpochRequestTopic{t}
+	case *kmsg.DescribeProducersRequest:
+		t := kmsg.NewDescribeProducersRequestTopic()
+		t.Topic, t.Partitions = "topic", []int32{0, 1}
+		r.Topics = []kmsg.DescribeProducersRequestTopic{t}
 	case *kmsg.MetadataRequest:
 		r.Topics = []kmsg.MetadataRequestTopic{{Topic: topic()}}
 	case *kmsg.CreateTopicsRequest:
