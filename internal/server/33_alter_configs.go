@@ -49,6 +49,9 @@ func (s *Server) alterConfigs(r *request, typ kmsg.ConfigResourceType, name stri
 			setErr(code, msg, kerr.InvalidRequest, m)
 			return
 		}
+		if name != "" {
+			name = strconv.Itoa(int(s.o.NodeID)) // "01" is node 1 too
+		}
 		cerr, err = s.o.Controller.AlterBrokerConfigs(r.ctx, name, ops, replace, validateOnly)
 	default:
 		setErr(code, msg, kerr.InvalidRequest, "Unknown resource type "+strconv.Itoa(int(typ)))

@@ -250,4 +250,12 @@ func TestDynamicBrokerConfigErrors(t *testing.T) {
 			t.Errorf("%s: read-only %v, source %v", c.Name, c.ReadOnly, c.Source)
 		}
 	}
+	// "01" names node 1, and sets what node 1 reads.
+	if code, msg := incremental("01", false, set("log.retention.ms", "1234")); code != 0 {
+		t.Fatalf("resource 01: %d %s", code, msg)
+	}
+	rcs1, err := kadm.NewClient(cl).DescribeBrokerConfigs(ctx, 1)
+	if c := describedConfig(t, rcs1, err, "log.retention.ms"); c.MaybeValue() != "1234" || c.Source != kmsg.ConfigSourceDynamicBrokerConfig {
+		t.Fatalf("log.retention.ms set through resource 01: %s from %v", c.MaybeValue(), c.Source)
+	}
 }
