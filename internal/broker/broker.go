@@ -17,6 +17,7 @@ import (
 	"github.com/vltava/vltava/internal/config"
 	"github.com/vltava/vltava/internal/group"
 	vlog "github.com/vltava/vltava/internal/log"
+	"github.com/vltava/vltava/internal/logging"
 	"github.com/vltava/vltava/internal/metadata/controller"
 	"github.com/vltava/vltava/internal/metadata/image"
 	"github.com/vltava/vltava/internal/metadata/quorum"
@@ -32,12 +33,17 @@ type Options struct {
 	FS     vfs.FS       // default: the real file system
 	Clock  clock.Clock  // default: the wall clock
 	Logger *slog.Logger // default: slog.Default()
+	// Loggers name the broker's loggers (vltava.server, vltava.log, ...),
+	// whose levels clients can change at run time; default: over Logger,
+	// at the lowest level its handler lets through.
+	Loggers *logging.Levels
 }
 
 // Broker is a running node.
 type Broker struct {
 	cfg       *config.Broker
 	logger    *slog.Logger
+	loggers   *logging.Levels
 	logs      *vlog.Manager
 	meta      quorum.Log
 	ctl       *controller.Controller
@@ -67,12 +73,15 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Loggers == nil {
+		o.Loggers = logging.FromLogger(o.Logger)
+	}
 	cfg := o.Config
 	if len(cfg.LogDirs) != 1 {
 		return nil, fmt.Errorf("log.dirs: exactly one directory is supported for now, got %d", len(cfg.LogDirs))
 	}
 	dir := cfg.LogDirs[0]
-	b := &Broker{cfg: cfg, logger: o.Logger, addrs: map[string]string{}, runDone: make(chan struct{})}
+	b := &Broker{cfg: cfg, logger: o.Loggers.Logger("vltava.broker"), loggers: o.Loggers, addrs: map[string]string{}, runDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			b.closeStores()
@@ -83,7 +92,7 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	}
 	codecs := record.NewCodecs()
 	b.logs, err = vlog.NewManager(vlog.ManagerOptions{
-		FS: o.FS, Dir: dir, Clock: o.Clock, Logger: o.Logger,
+		FS: o.FS, Dir: dir, Clock: o.Clock, Logger: o.Loggers.Logger("vltava.log"),
 		RetentionCheckInterval: time.Duration(cfg.Log.RetentionCheckIntervalMs) * time.Millisecond,
 		// Kafka checks flush.ms every log.flush.scheduler.interval.ms
 		// (default: never); checking at least every second is cheap.
@@ -104,11 +113,11 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open log dir %s: %w", dir, err)
 	}
-	if b.meta, err = quorum.OpenLocal(o.FS, filepath.Join(dir, metadataDirName), o.Logger); err != nil {
+	if b.meta, err = quorum.OpenLocal(o.FS, filepath.Join(dir, metadataDirName), o.Loggers.Logger("vltava.metadata")); err != nil {
 		return nil, err
 	}
 	b.ctl, err = controller.New(controller.Options{
-		Log: b.meta, Logger: o.Logger,
+		Log: b.meta, Logger: o.Loggers.Logger("vltava.metadata"),
 		Defaults:       controller.Defaults{NumPartitions: cfg.NumPartitions, ReplicationFactor: cfg.DefaultReplicationFactor},
 		ValidateConfig: config.ValidateTopicConfigs,
 		ValidateBrokerConfig: func(im *image.Image, name string, next map[string]string) error {
@@ -140,7 +149,8 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 			LogDir:           dir,
 		},
 		Controller: b.ctl, Replicas: b.replicas, Logs: b.logs,
-		Configs: describer{cfg}, Groups: b.groups, Clock: o.Clock, Logger: o.Logger,
+		Configs: describer{cfg}, Groups: b.groups, Clock: o.Clock,
+		Logger: o.Loggers.Logger("vltava.server"), Loggers: o.Loggers,
 	})
 	runCtx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
@@ -165,7 +175,7 @@ func (b *Broker) startAdmin() error {
 	s, err := admin.Start(admin.Options{
 		Addr:       b.cfg.AdminListener,
 		Partitions: admin.HostedPartitions(b.ctl.Image, b.replicas),
-		Logger:     b.logger,
+		Logger:     b.loggers.Logger("vltava.admin"),
 	})
 	if err != nil {
 		return err
@@ -188,7 +198,7 @@ func (b *Broker) AdminAddr() string {
 // changes; logs on disk for topics that no longer exist are deleted.
 func (b *Broker) startReplicas(o Options) error {
 	b.replicas = replica.NewManager(replica.ManagerOptions{
-		NodeID: b.cfg.NodeID, Logs: b.logs, Clock: o.Clock, Logger: o.Logger,
+		NodeID: b.cfg.NodeID, Logs: b.logs, Clock: o.Clock, Logger: o.Loggers.Logger("vltava.replica"),
 		Resolve: func(im *image.Image, overrides map[string]string) (replica.Config, error) {
 			return replicaConfig(b.cfg, config.DynamicFor(im.BrokerConfigs, b.cfg.NodeID), overrides)
 		},
@@ -222,7 +232,7 @@ func (b *Broker) startGroups(o Options) {
 	gcfg, topic := group.FromBroker(b.cfg)
 	b.groups = group.New(group.Options{
 		NodeID: b.cfg.NodeID, Config: gcfg, Topic: topic,
-		Controller: b.ctl, Replicas: b.replicas, Clock: o.Clock, Logger: o.Logger,
+		Controller: b.ctl, Replicas: b.replicas, Clock: o.Clock, Logger: o.Loggers.Logger("vltava.group"),
 	})
 	b.groups.Apply(b.ctl.Image())
 	b.ctl.Subscribe(func(_, im *image.Image) { b.groups.Apply(im) })

@@ -6,9 +6,8 @@ package server
 // topic, dynamic broker, dynamic cluster default, static broker, or
 // default; synonyms when asked; types and docs v3+) and broker configs: by
 // broker id every config in effect, by "" the cluster-wide dynamic defaults
-// that are set, as Kafka describes them.
-//
-// Left out: broker loggers (resource type 8) get INVALID_REQUEST.
+// that are set, as Kafka describes them; broker loggers (by broker id)
+// with their levels.
 
 import (
 	"strconv"
@@ -34,11 +33,20 @@ func (s *Server) handleDescribeConfigs(r *request) (kmsg.Response, error) {
 			}
 			entries = s.o.Configs.DescribeTopic(im, t.Configs)
 		case kmsg.ConfigResourceTypeBroker:
-			if res.ResourceName != "" && res.ResourceName != strconv.Itoa(int(s.o.NodeID)) {
-				setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Unexpected broker id, expected "+strconv.Itoa(int(s.o.NodeID))+" or empty string, but received "+res.ResourceName)
-				break
+			if res.ResourceName != "" {
+				id, err := strconv.ParseInt(res.ResourceName, 10, 32)
+				if err != nil {
+					setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Broker id must be an integer, but it is: "+res.ResourceName)
+					break
+				}
+				if int32(id) != s.o.NodeID {
+					setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Unexpected broker id, expected "+strconv.Itoa(int(s.o.NodeID))+" or empty string, but received "+res.ResourceName)
+					break
+				}
 			}
 			entries = s.o.Configs.DescribeBroker(im, res.ResourceName == "")
+		case kmsg.ConfigResourceTypeBrokerLogger:
+			entries = s.describeLoggers(res.ResourceName, &rr.ErrorCode, &rr.ErrorMessage)
 		default:
 			setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Unsupported resource type "+strconv.Itoa(int(res.ResourceType)))
 		}

@@ -5,9 +5,8 @@ package server
 // SET, DELETE, APPEND and SUBTRACT (list configs) on the dynamic configs of
 // a topic, or of a broker (this node's id, or "" for the cluster-wide
 // defaults), validated as AlterConfigs does; validate-only. A config named
-// twice for one resource fails with INVALID_REQUEST, as in Kafka.
-//
-// Left out: broker loggers (resource type 8) get INVALID_REQUEST.
+// twice for one resource fails with INVALID_REQUEST, as in Kafka. Broker
+// loggers (resource type 8): SET or DELETE a level (broker_loggers.go).
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -30,9 +29,12 @@ func (s *Server) handleIncrementalAlterConfigs(r *request) (kmsg.Response, error
 			seen[c.Name] = true
 			ops[i] = controller.ConfigOp{Name: c.Name, Op: int8(c.Op), Value: c.Value}
 		}
-		if dup {
+		switch {
+		case dup:
 			setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Error due to duplicate config keys")
-		} else {
+		case res.ResourceType == kmsg.ConfigResourceTypeBrokerLogger:
+			s.alterLoggers(res.ResourceName, res.Configs, req.ValidateOnly, &rr.ErrorCode, &rr.ErrorMessage)
+		default:
 			s.alterConfigs(r, res.ResourceType, res.ResourceName, ops, false, req.ValidateOnly, &rr.ErrorCode, &rr.ErrorMessage)
 		}
 		resp.Resources = append(resp.Resources, rr)

@@ -79,10 +79,13 @@ func newConn(s *Server, nc net.Conn, listener string) *conn {
 func (c *conn) serve(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.log.Debug("connection opened", "listener", c.listener)
 	err := c.readLoop(ctx)
 	cancel() // parked requests give up: the client is gone
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.log.Info("closing connection", "err", err)
+	} else {
+		c.log.Debug("connection closed")
 	}
 	if errors.Is(err, errProtocol) {
 		c.nc.Close() // don't answer pending requests of a client that broke the protocol

@@ -22,6 +22,7 @@ import (
 	"github.com/vltava/vltava/internal/clock"
 	"github.com/vltava/vltava/internal/group"
 	vlog "github.com/vltava/vltava/internal/log"
+	"github.com/vltava/vltava/internal/logging"
 	"github.com/vltava/vltava/internal/metadata/controller"
 	"github.com/vltava/vltava/internal/metadata/image"
 	"github.com/vltava/vltava/internal/replica"
@@ -42,6 +43,10 @@ type Options struct {
 	Groups     *group.Coordinator // the group coordinator (consumer groups, committed offsets)
 	Clock      clock.Clock
 	Logger     *slog.Logger
+	// Loggers are the broker's named loggers, which DescribeConfigs and
+	// IncrementalAlterConfigs show and change (BROKER_LOGGER); default:
+	// ones over Logger.
+	Loggers *logging.Levels
 }
 
 // Settings are the broker-level settings the handlers use.
@@ -102,6 +107,9 @@ func New(o Options) *Server {
 	}
 	if o.Settings.MaxFetchSessions <= 0 {
 		o.Settings.MaxFetchSessions = 1000
+	}
+	if o.Loggers == nil {
+		o.Loggers = logging.FromLogger(o.Logger)
 	}
 	s := &Server{o: o, log: o.Logger, conns: map[*conn]struct{}{}}
 	s.sessions = newFetchSessions(o.Settings.MaxFetchSessions)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vltava/vltava/internal/broker"
 	"github.com/vltava/vltava/internal/config"
+	"github.com/vltava/vltava/internal/logging"
 	"github.com/vltava/vltava/internal/vfs"
 )
 
@@ -25,6 +26,9 @@ type Broker struct {
 	dir   string
 	props map[string]string
 	fs    vfs.FS
+	logs  *logging.Levels // nil: discard (or stderr with VLTAVA_TEST_LOG)
+
+	addr, adminAddr string // where it last listened, for Restart
 }
 
 // Option changes a test broker's settings.
@@ -39,6 +43,9 @@ func WithDir(dir string) Option { return func(b *Broker) { b.props["log.dirs"] =
 // WithFS runs the broker on fs instead of the real file system (vfs.Mem
 // to simulate crashes and I/O errors).
 func WithFS(fs vfs.FS) Option { return func(b *Broker) { b.fs = fs } }
+
+// WithLoggers sends the broker's logs through l (to assert on them).
+func WithLoggers(l *logging.Levels) Option { return func(b *Broker) { b.logs = l } }
 
 // StartBroker starts a broker on a random loopback port, closed when the
 // test ends.
@@ -71,10 +78,12 @@ func (b *Broker) start() {
 	if os.Getenv("VLTAVA_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	b.b, err = broker.Start(context.Background(), broker.Options{Config: cfg, Logger: logger, FS: b.fs})
+	o := broker.Options{Config: cfg, Logger: logger, FS: b.fs, Loggers: b.logs}
+	b.b, err = broker.Start(context.Background(), o)
 	if err != nil {
 		b.t.Fatalf("testkit: start broker: %v", err)
 	}
+	b.addr, b.adminAddr = b.b.Addr("PLAINTEXT"), b.b.AdminAddr()
 }
 
 // Addr is the broker's host:port.
@@ -97,15 +106,14 @@ func (b *Broker) Close() {
 	}
 }
 
-// Restart closes the broker cleanly and starts it again on the same data
-// directory and ports.
+// Restart closes the broker cleanly (unless Close already did) and starts
+// it again on the same data directory and ports.
 func (b *Broker) Restart() {
 	b.t.Helper()
-	addr, adminAddr := b.Addr(), b.AdminAddr()
 	b.Close()
-	b.props["listeners"] = "PLAINTEXT://" + addr
-	if adminAddr != "" {
-		b.props["vltava.admin.listener"] = adminAddr
+	b.props["listeners"] = "PLAINTEXT://" + b.addr
+	if b.adminAddr != "" {
+		b.props["vltava.admin.listener"] = b.adminAddr
 	}
 	b.start()
 }

@@ -51,12 +51,14 @@ func TestBadConfig(t *testing.T) {
 		name      string
 		overrides []string
 		mention   string
+		flags     []string
 	}{
-		{"not a number", []string{"num.partitions=abc"}, "num.partitions"},
-		{"unknown key", []string{"no.such.property=1"}, "no.such.property"},
-		{"below the minimum", []string{"log.segment.bytes=12"}, "log.segment.bytes"},
-		{"bad listener", []string{"listeners=nonsense"}, "listeners"},
-		{"not key=value", []string{"log.retention.ms"}, "log.retention.ms"},
+		{"not a number", []string{"num.partitions=abc"}, "num.partitions", nil},
+		{"unknown key", []string{"no.such.property=1"}, "no.such.property", nil},
+		{"below the minimum", []string{"log.segment.bytes=12"}, "log.segment.bytes", nil},
+		{"bad listener", []string{"listeners=nonsense"}, "listeners", nil},
+		{"not key=value", []string{"log.retention.ms"}, "log.retention.ms", nil},
+		{"bad log level", nil, "--log-level", []string{"--log-level", "loud"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,6 +66,7 @@ func TestBadConfig(t *testing.T) {
 			for _, o := range c.overrides {
 				args = append(args, "--override", o)
 			}
+			args = append(args, c.flags...)
 			stderr, err := runBinary(t, args...)
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() <= 0 {
