@@ -2,7 +2,8 @@ package main
 
 // The `vltava broker` commands: the broker half of Kafka's kafka-configs.sh
 // (describe and alter dynamic broker configs, for one broker or as the
-// cluster-wide default), spoken through kadm so that they work against any
+// cluster-wide default; and a broker's log levels, broker_loggers.go),
+// spoken through kadm and kmsg so that they work against any
 // Kafka-compatible cluster.
 
 import (
@@ -17,10 +18,11 @@ import (
 
 // newBrokerCmd builds `vltava broker`.
 func newBrokerCmd() *cobra.Command {
-	cmd := newParentCmd("broker", "Describe and alter broker configs, per broker or cluster-wide, without a restart",
-		"describe-configs, alter-configs")
+	cmd := newParentCmd("broker", "Describe and alter broker configs and log levels without a restart",
+		"describe-configs, alter-configs, describe-loggers, alter-loggers")
 	o := &topicOptions{client: addClientFlags(cmd, true), output: addOutputFlag(cmd, true)}
-	cmd.AddCommand(newBrokerDescribeConfigsCmd(o), newBrokerAlterConfigsCmd(o))
+	cmd.AddCommand(newBrokerDescribeConfigsCmd(o), newBrokerAlterConfigsCmd(o),
+		newBrokerDescribeLoggersCmd(o), newBrokerAlterLoggersCmd(o))
 	return cmd
 }
 

@@ -53,7 +53,7 @@ message.max.bytes  5000   DYNAMIC_DEFAULT_BROKER_CONFIG
 		{[]string{"broker", "describe-configs", "--broker", "-3"}, 2,
 			"vltava: vltava broker describe-configs: invalid --broker -3: must be a broker id (0 or more) (see 'vltava broker describe-configs --help')\n"},
 		{[]string{"broker"}, 2,
-			"vltava: vltava broker: missing subcommand (describe-configs, alter-configs) (see 'vltava broker --help')\n"},
+			"vltava: vltava broker: missing subcommand (describe-configs, alter-configs, describe-loggers, alter-loggers) (see 'vltava broker --help')\n"},
 	} {
 		r := c.run("", tc.args...)
 		if r.code != tc.code || r.err != tc.err || r.out != "" {
@@ -68,4 +68,53 @@ func wantContains(t *testing.T, what, s, sub string) {
 	if !strings.Contains(s, sub) {
 		t.Fatalf("%s: output does not contain %q:\n%s", what, sub, s)
 	}
+}
+
+func TestBrokerLoggersCLI(t *testing.T) {
+	c := newCLI(t)
+	table := func(levels ...string) string {
+		names := []string{"root", "vltava", "vltava.admin", "vltava.broker", "vltava.group", "vltava.log", "vltava.metadata", "vltava.replica", "vltava.server"}
+		s := "LOGGER           LEVEL\n"
+		for i, n := range names {
+			s += n + strings.Repeat(" ", 17-len(n)) + levels[i] + "\n"
+		}
+		return s
+	}
+	I, D, W := "INFO", "DEBUG", "WARN"
+	wantEqual(t, "describe at start", c.ok("", "broker", "describe-loggers"), table(I, I, I, I, I, I, I, I, I))
+	wantEqual(t, "alter", c.ok("", "broker", "alter-loggers", "--level", "vltava=warn", "--level", "vltava.server=DEBUG"),
+		"Altered the loggers of broker 1.\n")
+	wantEqual(t, "describe --broker 1", c.ok("", "broker", "describe-loggers", "--broker", "1"), table(I, W, W, W, W, W, W, W, D))
+	wantEqual(t, "unset", c.ok("", "broker", "alter-loggers", "--unset", "vltava", "--output", "json"),
+		"{\n  \"resource\": \"broker 1 loggers\",\n  \"status\": \"altered\"\n}\n")
+	wantContains(t, "json", c.ok("", "broker", "describe-loggers", "--output", "json"), `{
+    "name": "vltava.server",
+    "level": "DEBUG"
+  }
+]`)
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"broker", "alter-loggers", "--level", "kafka=DEBUG"}, 1,
+			"vltava: broker 1: INVALID_CONFIG: Logger kafka does not exist!\n"},
+		{[]string{"broker", "alter-loggers", "--level", "vltava=loud"}, 1,
+			"vltava: broker 1: INVALID_CONFIG: Cannot set the log level of vltava to LOUD as it is not a supported log level. Valid log levels are DEBUG, ERROR, FATAL, INFO, TRACE, WARN\n"},
+		{[]string{"broker", "alter-loggers", "--unset", "root"}, 1,
+			"vltava: broker 1: INVALID_REQUEST: Removing the log level of the root logger is not allowed\n"},
+		{[]string{"broker", "describe-loggers", "--broker", "4"}, 1,
+			"vltava: broker 4: no such broker in the cluster (brokers: 1)\n"},
+		{[]string{"broker", "alter-loggers", "--level", "vltava"}, 2,
+			"vltava: vltava broker alter-loggers: invalid --level \"vltava\": want LOGGER=LEVEL (see 'vltava broker alter-loggers --help')\n"},
+		{[]string{"broker", "alter-loggers"}, 2,
+			"vltava: vltava broker alter-loggers: nothing to alter: give --level or --unset (see 'vltava broker alter-loggers --help')\n"},
+	} {
+		r := c.run("", tc.args...)
+		if r.code != tc.code || r.err != tc.err || r.out != "" {
+			t.Errorf("vltava %v: exit %d, stderr %q, stdout %q; want exit %d, stderr %q", tc.args, r.code, r.err, r.out, tc.code, tc.err)
+		}
+	}
+	wantEqual(t, "describe after refusals", c.ok("", "broker", "describe-loggers"), table(I, I, I, I, I, I, I, I, D))
 }

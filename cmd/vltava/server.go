@@ -14,6 +14,7 @@ import (
 
 	"github.com/vltava/vltava/internal/broker"
 	"github.com/vltava/vltava/internal/config"
+	"github.com/vltava/vltava/internal/logging"
 )
 
 func newServerCmd() *cobra.Command {
@@ -36,7 +37,7 @@ keeps its data under ./vltava-data.`,
 			if err != nil {
 				return exitError{code: 2, err: err}
 			}
-			logger, err := newLogger(logLevel)
+			loggers, err := newLoggers(logLevel)
 			if err != nil {
 				return exitError{code: 2, err: err}
 			}
@@ -47,12 +48,12 @@ keeps its data under ./vltava-data.`,
 				}
 				defer stop()
 			}
-			return runServer(cmd.Context(), cfg, logger)
+			return runServer(cmd.Context(), cfg, loggers)
 		},
 	}
 	cmd.Flags().StringVarP(&configFile, "config", "c", "", "server.properties file")
 	cmd.Flags().StringArrayVar(&overrides, "override", nil, "override a property: key=value (repeatable)")
-	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: trace, debug, info, warn, error; change it at run time with 'vltava broker alter-loggers'")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
@@ -83,15 +84,19 @@ func loadServerConfig(file string, overrides []string) (*config.Broker, error) {
 	return config.ParseBroker(props)
 }
 
-func newLogger(level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+// newLoggers returns the broker's named loggers writing text lines to
+// stderr, starting at level (any case of Kafka's level names).
+func newLoggers(level string) (*logging.Levels, error) {
+	l, ok := logging.ParseLevel(strings.ToUpper(level))
+	if !ok {
+		return nil, fmt.Errorf("--log-level %q: want trace, debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+	h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logging.LevelTrace})
+	return logging.New(h, l), nil
 }
 
-func runServer(ctx context.Context, cfg *config.Broker, logger *slog.Logger) error {
+func runServer(ctx context.Context, cfg *config.Broker, loggers *logging.Levels) error {
+	logger := loggers.Logger("vltava.broker")
 	if os.Getenv("GOGC") == "" {
 		// The broker's live heap is small (records live in the page cache,
 		// not the heap), so the default GOGC=100 collects very often; a
@@ -99,7 +104,7 @@ func runServer(ctx context.Context, cfg *config.Broker, logger *slog.Logger) err
 		// fewer latency spikes. GOGC in the environment still wins.
 		debug.SetGCPercent(400)
 	}
-	b, err := broker.Start(ctx, broker.Options{Config: cfg, Logger: logger})
+	b, err := broker.Start(ctx, broker.Options{Config: cfg, Logger: logger, Loggers: loggers})
 	if err != nil {
 		return err
 	}

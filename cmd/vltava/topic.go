@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/vltava/vltava/internal/admin"
@@ -63,6 +64,11 @@ func newTopicCmd() *cobra.Command {
 // run validates the shared flags, connects, and calls fn with an admin
 // client whose requests are bounded by --timeout.
 func (o *topicOptions) run(cmd *cobra.Command, fn func(context.Context, *kadm.Client) error) error {
+	return o.runClient(cmd, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error { return fn(ctx, adm) })
+}
+
+// runClient is run for commands that also send raw requests.
+func (o *topicOptions) runClient(cmd *cobra.Command, fn func(context.Context, *kgo.Client, *kadm.Client) error) error {
 	if err := checkOutput(cmd, *o.output); err != nil {
 		return err
 	}
@@ -73,7 +79,7 @@ func (o *topicOptions) run(cmd *cobra.Command, fn func(context.Context, *kadm.Cl
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), o.client.timeout)
 	defer cancel()
-	return fn(ctx, adm)
+	return fn(ctx, cl, adm)
 }
 
 // json reports whether --output json was asked for.
