@@ -123,6 +123,7 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 		ValidateBrokerConfig: func(im *image.Image, name string, next map[string]string) error {
 			return config.ValidateDynamic(cfg, config.DynamicFor(im.BrokerConfigs, cfg.NodeID), name != "", next)
 		},
+		ValidateGroupConfig: func(next map[string]string) error { return config.ValidateGroupConfigs(cfg, next) },
 	})
 	if err != nil {
 		return nil, err

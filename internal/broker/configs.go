@@ -62,6 +62,10 @@ func (d describer) DescribeBroker(im *image.Image, clusterDefaults bool) []serve
 	return convertEntries(config.DescribeBroker(d.b, d.dynamic(im)))
 }
 
+func (d describer) DescribeGroup(configs map[string]string) []server.ConfigEntry {
+	return convertEntries(config.DescribeGroup(d.b, configs))
+}
+
 func convertEntries(es []config.Entry) []server.ConfigEntry {
 	out := make([]server.ConfigEntry, len(es))
 	for i, e := range es {

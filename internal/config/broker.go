@@ -113,7 +113,11 @@ type BrokerGroup struct {
 	RebalanceProtocols              []string
 	ConsumerAssignors               []string
 	ConsumerSessionTimeoutMs        int32
+	ConsumerMinSessionTimeoutMs     int32
+	ConsumerMaxSessionTimeoutMs     int32
 	ConsumerHeartbeatIntervalMs     int32
+	ConsumerMinHeartbeatIntervalMs  int32
+	ConsumerMaxHeartbeatIntervalMs  int32
 	ConsumerMaxSize                 int32
 	OffsetsTopicNumPartitions       int32
 	OffsetsTopicReplicationFactor   int16
@@ -287,7 +291,11 @@ func (b *Broker) fillGroup(v values) {
 		RebalanceProtocols:              v.list("group.coordinator.rebalance.protocols"),
 		ConsumerAssignors:               v.list("group.consumer.assignors"),
 		ConsumerSessionTimeoutMs:        v.i32("group.consumer.session.timeout.ms"),
+		ConsumerMinSessionTimeoutMs:     v.i32("group.consumer.min.session.timeout.ms"),
+		ConsumerMaxSessionTimeoutMs:     v.i32("group.consumer.max.session.timeout.ms"),
 		ConsumerHeartbeatIntervalMs:     v.i32("group.consumer.heartbeat.interval.ms"),
+		ConsumerMinHeartbeatIntervalMs:  v.i32("group.consumer.min.heartbeat.interval.ms"),
+		ConsumerMaxHeartbeatIntervalMs:  v.i32("group.consumer.max.heartbeat.interval.ms"),
 		ConsumerMaxSize:                 v.i32("group.consumer.max.size"),
 		OffsetsTopicNumPartitions:       v.i32("offsets.topic.num.partitions"),
 		OffsetsTopicReplicationFactor:   v.i16("offsets.topic.replication.factor"),
@@ -370,12 +378,22 @@ func (b *Broker) checkCross(v values) error {
 	for _, pair := range [][2]string{
 		{"log.cleaner.min.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms"},
 		{"group.min.session.timeout.ms", "group.max.session.timeout.ms"},
+		{"group.consumer.min.session.timeout.ms", "group.consumer.max.session.timeout.ms"},
+		{"group.consumer.min.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms"},
+		{"group.consumer.min.session.timeout.ms", "group.consumer.session.timeout.ms"},
+		{"group.consumer.session.timeout.ms", "group.consumer.max.session.timeout.ms"},
+		{"group.consumer.min.heartbeat.interval.ms", "group.consumer.heartbeat.interval.ms"},
+		{"group.consumer.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms"},
 	} {
 		lo, _ := asInt64(v[pair[0]])
 		hi, _ := asInt64(v[pair[1]])
 		if lo > hi {
 			return inconsistent(pair[0], formatValue(v[pair[0]]), "must not exceed %s (%d)", pair[1], hi)
 		}
+	}
+	if hb, st := v.i32("group.consumer.heartbeat.interval.ms"), v.i32("group.consumer.session.timeout.ms"); hb >= st {
+		return inconsistent("group.consumer.heartbeat.interval.ms", formatValue(v["group.consumer.heartbeat.interval.ms"]),
+			"must be less than group.consumer.session.timeout.ms (%d)", st)
 	}
 	return nil
 }

@@ -413,9 +413,25 @@ func TestBrokerCrossChecks(t *testing.T) {
 	if err == nil || err.Error() != `invalid value "100" for configuration "log.cleaner.min.compaction.lag.ms": must not exceed log.cleaner.max.compaction.lag.ms (50)` {
 		t.Fatalf("error = %v", err)
 	}
-	_, err = ParseBroker(map[string]string{"group.max.session.timeout.ms": "5000"})
-	if err == nil || err.Error() != `invalid value "6000" for configuration "group.min.session.timeout.ms": must not exceed group.max.session.timeout.ms (5000)` {
-		t.Fatalf("error = %v", err)
+	for _, tc := range []struct {
+		props map[string]string
+		err   string
+	}{
+		{map[string]string{"group.max.session.timeout.ms": "5000"},
+			`invalid value "6000" for configuration "group.min.session.timeout.ms": must not exceed group.max.session.timeout.ms (5000)`},
+		{map[string]string{"group.consumer.heartbeat.interval.ms": "200"},
+			`invalid value "5000" for configuration "group.consumer.min.heartbeat.interval.ms": must not exceed group.consumer.heartbeat.interval.ms (200)`},
+		{map[string]string{"group.consumer.session.timeout.ms": "90000"},
+			`invalid value "90000" for configuration "group.consumer.session.timeout.ms": must not exceed group.consumer.max.session.timeout.ms (60000)`},
+		{map[string]string{"group.consumer.max.heartbeat.interval.ms": "4000"},
+			`invalid value "5000" for configuration "group.consumer.min.heartbeat.interval.ms": must not exceed group.consumer.max.heartbeat.interval.ms (4000)`},
+		{map[string]string{"group.consumer.min.session.timeout.ms": "1000", "group.consumer.session.timeout.ms": "3000",
+			"group.consumer.min.heartbeat.interval.ms": "1000", "group.consumer.heartbeat.interval.ms": "3000"},
+			`invalid value "3000" for configuration "group.consumer.heartbeat.interval.ms": must be less than group.consumer.session.timeout.ms (3000)`},
+	} {
+		if _, err := ParseBroker(tc.props); err == nil || err.Error() != tc.err {
+			t.Errorf("%v: error = %v, want %s", tc.props, err, tc.err)
+		}
 	}
 }
 

@@ -138,18 +138,25 @@ func (s *Shard) assignors() []string {
 	return out
 }
 
-func (s *Shard) consumerSessionTimeout() time.Duration {
+// consumerTimeouts returns a consumer group's session timeout and
+// heartbeat interval: its dynamic group configs (consumer.session.timeout.ms,
+// consumer.heartbeat.interval.ms), else the broker's.
+func (s *Shard) consumerTimeouts(groupID string) (session, heartbeat time.Duration) {
+	session, heartbeat = 45*time.Second, 5*time.Second
 	if d := s.d.cfg.ConsumerSessionTimeout; d > 0 {
-		return d
+		session = d
 	}
-	return 45 * time.Second
-}
-
-func (s *Shard) consumerHeartbeatInterval() time.Duration {
 	if d := s.d.cfg.ConsumerHeartbeatInterval; d > 0 {
-		return d
+		heartbeat = d
 	}
-	return 5 * time.Second
+	if s.d.cfg.ResolveGroup == nil {
+		return session, heartbeat
+	}
+	if c := s.d.image().GroupConfigs[groupID]; len(c) > 0 {
+		g := s.d.cfg.ResolveGroup(c)
+		session, heartbeat = ms(g.ConsumerSessionTimeoutMs), ms(g.ConsumerHeartbeatIntervalMs)
+	}
+	return session, heartbeat
 }
 
 // hbError is a failed heartbeat's response.
@@ -216,7 +223,8 @@ func (s *Shard) consumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest, clien
 
 	resp := kmsg.NewPtrConsumerGroupHeartbeatResponse()
 	resp.MemberID, resp.MemberEpoch = ptr(m.id), m.epoch
-	resp.HeartbeatIntervalMillis = int32(s.consumerHeartbeatInterval().Milliseconds())
+	_, heartbeat := s.consumerTimeouts(g.id)
+	resp.HeartbeatIntervalMillis = int32(heartbeat.Milliseconds())
 	full := req.RebalanceTimeoutMillis != -1 && (req.SubscribedTopicNames != nil || req.SubscribedTopicRegex != nil) && req.Topics != nil
 	if req.MemberEpoch == 0 || full || !before.assigned.equal(m.assigned) {
 		a := kmsg.NewConsumerGroupHeartbeatResponseAssignment()
@@ -534,9 +542,12 @@ func (s *Shard) dropMember(g *group, m *cmember) {
 }
 
 // scheduleConsumerSession (re)arms a member's session: a member that does
-// not heartbeat within group.consumer.session.timeout.ms is removed.
+// not heartbeat within its session timeout (the group's
+// consumer.session.timeout.ms, else the broker's
+// group.consumer.session.timeout.ms) is removed.
 func (s *Shard) scheduleConsumerSession(g *group, m *cmember) {
-	s.env.Schedule(csessionTimerKey(g.id, m.id), s.consumerSessionTimeout(), func() coord.Result {
+	session, _ := s.consumerTimeouts(g.id)
+	s.env.Schedule(csessionTimerKey(g.id, m.id), session, func() coord.Result {
 		if s.groups[g.id] == g && g.cg != nil && g.cg.members[m.id] == m {
 			s.removeConsumerMember(g, m)
 		}

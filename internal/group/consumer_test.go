@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/vltava/vltava/internal/config"
 	"github.com/vltava/vltava/internal/metadata/image"
 )
 
@@ -538,4 +539,42 @@ func TestConsumerRecordFormats(t *testing.T) {
 	if !bytes.Equal(cgKey(cgTargetMemberType, "g", "m"), []byte{0, 7, 0, 1, 'g', 0, 1, 'm'}) {
 		t.Fatal("target member key")
 	}
+}
+
+// A group's dynamic configs (consumer.session.timeout.ms,
+// consumer.heartbeat.interval.ms) beat the broker's, from the next
+// heartbeat on.
+func TestConsumerGroupConfigs(t *testing.T) {
+	c := cfg848()
+	c.ResolveGroup = func(m map[string]string) config.Group {
+		g := config.Group{ConsumerSessionTimeoutMs: 45000, ConsumerHeartbeatIntervalMs: 5000}
+		fmt.Sscan(m["consumer.session.timeout.ms"], &g.ConsumerSessionTimeoutMs)
+		fmt.Sscan(m["consumer.heartbeat.interval.ms"], &g.ConsumerHeartbeatIntervalMs)
+		return g
+	}
+	h := newH848(t, c)
+	h.im.GroupConfigs = map[string]map[string]string{"g": {"consumer.session.timeout.ms": "8000", "consumer.heartbeat.interval.ms": "1500"}}
+
+	if r := h.send(joinReq848("g", "a", "t")); r.HeartbeatIntervalMillis != 1500 {
+		t.Fatalf("g's interval %d, want 1500", r.HeartbeatIntervalMillis)
+	}
+	if r := h.send(joinReq848("other", "x", "t")); r.HeartbeatIntervalMillis != 5000 {
+		t.Fatalf("other's interval %d, want the broker's 5000", r.HeartbeatIntervalMillis)
+	}
+	h.advance(7999 * time.Millisecond)
+	wantEq(t, "alive", h.state("g"), "Stable epoch=1/1 a:1:STABLE:t[0,1,2,3,4,5]")
+	h.advance(time.Millisecond)
+	wantEq(t, "expired after g's session timeout", h.state("g"), "Empty epoch=2/1")
+	wantEq(t, "other alive", h.state("other"), "Stable epoch=1/1 x:1:STABLE:t[0,1,2,3,4,5]")
+
+	// A change applies from the member's next heartbeat.
+	h.hb(joinReq848("g", "b", "t"))
+	h.im.GroupConfigs = map[string]map[string]string{"g": {"consumer.session.timeout.ms": "20000"}}
+	if r := h.send(h.hbReq("g", "b", 3, "t:0,1,2,3,4,5")); r.HeartbeatIntervalMillis != 5000 {
+		t.Fatalf("interval after the change %d, want 5000", r.HeartbeatIntervalMillis)
+	}
+	h.advance(19 * time.Second)
+	wantEq(t, "b alive", h.state("g"), "Stable epoch=3/3 b:3:STABLE:t[0,1,2,3,4,5]")
+	h.advance(time.Second)
+	wantEq(t, "b expired", h.state("g"), "Empty epoch=4/3")
 }

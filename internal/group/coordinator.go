@@ -65,6 +65,7 @@ func FromBroker(b *config.Broker) (Config, TopicSpec) {
 			// no limit, as Kafka's default (Integer.MAX_VALUE).
 			ConsumerHeartbeatInterval: ms(g.ConsumerHeartbeatIntervalMs),
 			ConsumerMaxSize:           int(g.ConsumerMaxSize),
+			ResolveGroup:              func(c map[string]string) config.Group { return config.ResolveGroup(b, c) },
 		}, TopicSpec{
 			Partitions: g.OffsetsTopicNumPartitions, ReplicationFactor: g.OffsetsTopicReplicationFactor,
 			SegmentBytes: g.OffsetsTopicSegmentBytes,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/vltava/vltava/internal/config"
 	"github.com/vltava/vltava/internal/coord"
 	"github.com/vltava/vltava/internal/metadata/image"
 )
@@ -27,6 +28,9 @@ type Config struct {
 	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
 	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
 	ConsumerMaxSize           int           // group.consumer.max.size (0: no limit)
+	// ResolveGroup resolves a group's dynamic group configs over the
+	// broker's; nil ignores group configs.
+	ResolveGroup func(configs map[string]string) config.Group
 }
 
 // deps is what every shard of a coordinator shares.

@@ -7,7 +7,8 @@ package server
 // default; synonyms when asked; types and docs v3+) and broker configs: by
 // broker id every config in effect, by "" the cluster-wide dynamic defaults
 // that are set, as Kafka describes them; broker loggers (by broker id)
-// with their levels.
+// with their levels; a group's configs (Kafka 4's GROUP resource: those
+// of consumer groups), whether or not the group exists.
 
 import (
 	"strconv"
@@ -47,6 +48,12 @@ func (s *Server) handleDescribeConfigs(r *request) (kmsg.Response, error) {
 			entries = s.o.Configs.DescribeBroker(im, res.ResourceName == "")
 		case kmsg.ConfigResourceTypeBrokerLogger:
 			entries = s.describeLoggers(res.ResourceName, &rr.ErrorCode, &rr.ErrorMessage)
+		case kmsg.ConfigResourceTypeGroupConfig:
+			if res.ResourceName == "" {
+				setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Group name must not be empty")
+				break
+			}
+			entries = s.o.Configs.DescribeGroup(im.GroupConfigs[res.ResourceName])
 		default:
 			setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Unsupported resource type "+strconv.Itoa(int(res.ResourceType)))
 		}

@@ -2,12 +2,12 @@ package server
 
 // AlterConfigs: v0-2
 //
-// Replaces the dynamic configs of a topic, or of a broker (this node's id,
-// or "" for the cluster-wide defaults), with the given set: configs not
-// named return to what the next source gives them. Topic configs are
-// validated as on creation (INVALID_CONFIG); broker configs must be ones
-// Vltava applies without a restart, with valid values (INVALID_REQUEST, as
-// Kafka). Validate-only.
+// Replaces the dynamic configs of a topic, a broker (this node's id, or ""
+// for the cluster-wide defaults) or a group with the given set: configs not
+// named return to what the next source gives them. Topic and group configs
+// are validated as on creation (INVALID_CONFIG); broker configs must be
+// ones Vltava applies without a restart, with valid values
+// (INVALID_REQUEST, as Kafka). Validate-only.
 
 import (
 	"fmt"
@@ -53,6 +53,8 @@ func (s *Server) alterConfigs(r *request, typ kmsg.ConfigResourceType, name stri
 			name = strconv.Itoa(int(s.o.NodeID)) // "01" is node 1 too
 		}
 		cerr, err = s.o.Controller.AlterBrokerConfigs(r.ctx, name, ops, replace, validateOnly)
+	case kmsg.ConfigResourceTypeGroupConfig:
+		cerr, err = s.o.Controller.AlterGroupConfigs(r.ctx, name, ops, replace, validateOnly)
 	default:
 		setErr(code, msg, kerr.InvalidRequest, "Unknown resource type "+strconv.Itoa(int(typ)))
 		return

@@ -3,8 +3,8 @@ package server
 // IncrementalAlterConfigs: v0-1
 //
 // SET, DELETE, APPEND and SUBTRACT (list configs) on the dynamic configs of
-// a topic, or of a broker (this node's id, or "" for the cluster-wide
-// defaults), validated as AlterConfigs does; validate-only. A config named
+// a topic, a broker (this node's id, or "" for the cluster-wide defaults)
+// or a group, validated as AlterConfigs does; validate-only. A config named
 // twice for one resource fails with INVALID_REQUEST, as in Kafka. Broker
 // loggers (resource type 8): SET or DELETE a level (broker_loggers.go).
 

@@ -17,7 +17,8 @@ import (
 // broker848 is a group broker whose consumer group members heartbeat every
 // 200ms, so that assignments move quickly.
 func broker848(t *testing.T) *testkit.Broker {
-	return groupBroker(t, testkit.WithConfig("group.consumer.heartbeat.interval.ms", "200"))
+	return groupBroker(t, testkit.WithConfig("group.consumer.heartbeat.interval.ms", "200"),
+		testkit.WithConfig("group.consumer.min.heartbeat.interval.ms", "200"))
 }
 
 func TestGroup848ThreeMembersSplitAndMove(t *testing.T) {

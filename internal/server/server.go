@@ -67,6 +67,9 @@ type ConfigDescriber interface {
 	// DescribeBroker describes this broker's configs, or with
 	// clusterDefaults the cluster-wide dynamic ones that are set.
 	DescribeBroker(im *image.Image, clusterDefaults bool) []ConfigEntry
+	// DescribeGroup describes every config of a group with these
+	// dynamic group configs.
+	DescribeGroup(configs map[string]string) []ConfigEntry
 }
 
 // ConfigEntry is one described config.

@@ -42,6 +42,7 @@ type Controller struct {
 	defaults       Defaults
 	validate       ConfigValidator
 	validateBroker BrokerConfigValidator
+	validateGroup  ConfigValidator
 	logger         *slog.Logger
 
 	subMu sync.Mutex
@@ -57,12 +58,16 @@ type Options struct {
 	ValidateConfig ConfigValidator
 	// ValidateBrokerConfig checks dynamic broker configs; nil accepts any.
 	ValidateBrokerConfig BrokerConfigValidator
-	Logger               *slog.Logger
+	// ValidateGroupConfig checks a group's dynamic configs; nil accepts
+	// any.
+	ValidateGroupConfig ConfigValidator
+	Logger              *slog.Logger
 }
 
 // New replays the metadata log and returns a controller over it.
 func New(o Options) (*Controller, error) {
-	c := &Controller{log: o.Log, defaults: o.Defaults, validate: o.ValidateConfig, validateBroker: o.ValidateBrokerConfig, logger: o.Logger}
+	c := &Controller{log: o.Log, defaults: o.Defaults, validate: o.ValidateConfig, validateBroker: o.ValidateBrokerConfig,
+		validateGroup: o.ValidateGroupConfig, logger: o.Logger}
 	im := image.Empty()
 	err := o.Log.Replay(func(first int64, recs []image.Record) error {
 		im = im.Apply(first, recs)

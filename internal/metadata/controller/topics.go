@@ -299,10 +299,49 @@ func (c *Controller) AlterTopicConfigs(ctx context.Context, topic string, ops []
 // does a topic's; the resource name is the caller's to check. Kafka answers
 // every refused broker config with INVALID_REQUEST.
 func (c *Controller) AlterBrokerConfigs(ctx context.Context, name string, ops []ConfigOp, replace, validateOnly bool) (*Error, error) {
+	return c.alterConfigs(ctx, image.ResourceBroker, name, ops, replace, validateOnly,
+		func(im *image.Image) map[string]string { return im.BrokerConfigs[name] },
+		func(im *image.Image, next map[string]string) *Error {
+			if c.validateBroker == nil {
+				return nil
+			}
+			if err := c.validateBroker(im, name, next); err != nil {
+				return errf(kerr.InvalidRequest, "%v", err)
+			}
+			return nil
+		})
+}
+
+// AlterGroupConfigs changes the dynamic configs of group name (Kafka 4's
+// GROUP config resource), as AlterTopicConfigs does a topic's; the group
+// need not exist. Refused configs get INVALID_CONFIG, as in Kafka.
+func (c *Controller) AlterGroupConfigs(ctx context.Context, name string, ops []ConfigOp, replace, validateOnly bool) (*Error, error) {
+	if name == "" {
+		return errf(kerr.InvalidRequest, "Default group resources are not allowed."), nil
+	}
+	return c.alterConfigs(ctx, image.ResourceGroup, name, ops, replace, validateOnly,
+		func(im *image.Image) map[string]string { return im.GroupConfigs[name] },
+		func(_ *image.Image, next map[string]string) *Error {
+			if c.validateGroup == nil {
+				return nil
+			}
+			if err := c.validateGroup(next); err != nil {
+				return errf(kerr.InvalidConfig, "%v", err)
+			}
+			return nil
+		})
+}
+
+// alterConfigs applies ops (replacing every config if replace) to the
+// configs that current reads of a broker or group resource, checks the
+// result, and commits the difference. A null value for anything but
+// DELETE is INVALID_REQUEST, as Kafka's ConfigAdminManager has it.
+func (c *Controller) alterConfigs(ctx context.Context, typ int8, name string, ops []ConfigOp, replace, validateOnly bool,
+	current func(*image.Image) map[string]string, check func(*image.Image, map[string]string) *Error) (*Error, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	im := c.Image()
-	cur := im.BrokerConfigs[name]
+	cur := current(im)
 	next := maps.Clone(cur)
 	if replace || next == nil {
 		next = map[string]string{}
@@ -315,15 +354,13 @@ func (c *Controller) AlterBrokerConfigs(ctx context.Context, name string, ops []
 			return e, nil
 		}
 	}
-	if c.validateBroker != nil {
-		if err := c.validateBroker(im, name, next); err != nil {
-			return errf(kerr.InvalidRequest, "%v", err), nil
-		}
+	if e := check(im, next); e != nil {
+		return e, nil
 	}
 	if validateOnly {
 		return nil, nil
 	}
-	return nil, c.commit(ctx, configDiff(image.ResourceBroker, name, cur, next))
+	return nil, c.commit(ctx, configDiff(typ, name, cur, next))
 }
 
 func applyOp(m map[string]string, op ConfigOp) *Error {

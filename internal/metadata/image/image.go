@@ -21,6 +21,8 @@ type Image struct {
 	ByID    map[Uuid]*Topic
 	// BrokerConfigs are dynamic broker configs by broker id ("" = cluster default).
 	BrokerConfigs map[string]map[string]string
+	// GroupConfigs are dynamic group configs by group id.
+	GroupConfigs map[string]map[string]string
 	// NextProducerID is the first producer id not yet handed out.
 	NextProducerID int64
 }
@@ -67,6 +69,7 @@ func Empty() *Image {
 		Topics:        map[string]*Topic{},
 		ByID:          map[Uuid]*Topic{},
 		BrokerConfigs: map[string]map[string]string{},
+		GroupConfigs:  map[string]map[string]string{},
 	}
 }
 
@@ -93,9 +96,9 @@ func (im *Image) BrokerIDs() []int32 {
 // builder applies records to a copy of an image, copying each map at most
 // once per batch.
 type builder struct {
-	im                                    *Image
-	copiedTopics, copiedBrokers, copiedBC bool
-	ownTopic                              map[Uuid]bool
+	im                                              *Image
+	copiedTopics, copiedBrokers, copiedBC, copiedGC bool
+	ownTopic                                        map[Uuid]bool
 }
 
 func newBuilder(base *Image) *builder {

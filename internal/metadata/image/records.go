@@ -62,6 +62,7 @@ type RemoveTopicRecord struct {
 const (
 	ResourceTopic  int8 = 2
 	ResourceBroker int8 = 4
+	ResourceGroup  int8 = 32
 )
 
 // ConfigRecord sets (Value non-nil) or removes (Value nil) a dynamic config.
@@ -134,13 +135,32 @@ func (r *ConfigRecord) apply(b *builder) {
 			b.im.BrokerConfigs = maps.Clone(b.im.BrokerConfigs)
 			b.copiedBC = true
 		}
-		m := maps.Clone(b.im.BrokerConfigs[r.ResourceName])
-		if m == nil {
-			m = map[string]string{}
+		b.im.BrokerConfigs[r.ResourceName] = withConfig(b.im.BrokerConfigs[r.ResourceName], r.Name, r.Value)
+	case ResourceGroup:
+		if !b.copiedGC {
+			b.im.GroupConfigs = maps.Clone(b.im.GroupConfigs)
+			if b.im.GroupConfigs == nil { // an image from before group configs
+				b.im.GroupConfigs = map[string]map[string]string{}
+			}
+			b.copiedGC = true
 		}
-		setOrDelete(m, r.Name, r.Value)
-		b.im.BrokerConfigs[r.ResourceName] = m
+		m := withConfig(b.im.GroupConfigs[r.ResourceName], r.Name, r.Value)
+		if len(m) == 0 {
+			delete(b.im.GroupConfigs, r.ResourceName)
+			return
+		}
+		b.im.GroupConfigs[r.ResourceName] = m
 	}
+}
+
+// withConfig returns a copy of m with config k set to v (removed if nil).
+func withConfig(m map[string]string, k string, v *string) map[string]string {
+	m = maps.Clone(m)
+	if m == nil {
+		m = map[string]string{}
+	}
+	setOrDelete(m, k, v)
+	return m
 }
 
 func setOrDelete(m map[string]string, k string, v *string) {
