@@ -2,8 +2,9 @@ package main
 
 // The `vltava group` commands: the consumer-group half of Kafka's
 // kafka-consumer-groups.sh (list, describe with members, offsets and lag,
-// delete, reset-offsets, delete-offsets), spoken through kadm so that they
-// work against any Kafka-compatible cluster.
+// delete, reset-offsets, delete-offsets) and of kafka-configs.sh
+// --entity-type groups (group_configs.go), spoken through kadm and kmsg so
+// that they work against any Kafka-compatible cluster.
 
 import (
 	"context"
@@ -41,7 +42,7 @@ type groupOptions struct{ topicOptions }
 // newGroupCmd builds `vltava group`, the consumer group admin commands.
 func newGroupCmd() *cobra.Command {
 	cmd := newParentCmd("group", "List, describe and delete consumer groups; reset and delete their committed offsets",
-		"list, describe, delete, reset-offsets, delete-offsets")
+		"list, describe, delete, reset-offsets, delete-offsets, describe-configs, alter-configs")
 	o := &groupOptions{topicOptions{client: addClientFlags(cmd, true), output: addOutputFlag(cmd, true)}}
 	cmd.AddCommand(
 		newGroupListCmd(o),
@@ -49,6 +50,8 @@ func newGroupCmd() *cobra.Command {
 		newGroupDeleteCmd(o),
 		newGroupResetCmd(o),
 		newGroupDeleteOffsetsCmd(o),
+		newGroupDescribeConfigsCmd(o),
+		newGroupAlterConfigsCmd(o),
 	)
 	return cmd
 }

@@ -519,7 +519,7 @@ func TestGroupUsageErrors(t *testing.T) {
 		cmd  string
 		want string
 	}{
-		{[]string{"group"}, "group", "missing subcommand (list, describe, delete, reset-offsets, delete-offsets)"},
+		{[]string{"group"}, "group", "missing subcommand (list, describe, delete, reset-offsets, delete-offsets, describe-configs, alter-configs)"},
 		{[]string{"group", "nope"}, "group", `unknown subcommand "nope"`},
 		{[]string{"group", "list", "--state", "sleepy"}, "group list", `invalid --state "sleepy": want one of Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Assigning, Reconciling, NotReady`},
 		{[]string{"group", "list", "--type", "share"}, "group list", `invalid --type "share": want classic or consumer`},
@@ -637,4 +637,45 @@ func (c *cli) member848(group, clientID string, topics ...string) *kgo.Client {
 	}
 	c.t.Cleanup(cl.Close)
 	return cl
+}
+
+func TestGroupConfigsCLI(t *testing.T) {
+	c := newCLI(t)
+	wantEqual(t, "describe defaults", c.ok("", "group", "describe-configs", "g"), `NAME                            VALUE  SOURCE
+consumer.heartbeat.interval.ms  5000   DEFAULT_CONFIG
+consumer.session.timeout.ms     45000  DEFAULT_CONFIG
+`)
+	wantEqual(t, "alter", c.ok("", "group", "alter-configs", "g", "--config", "consumer.session.timeout.ms=50000", "--config", "consumer.heartbeat.interval.ms=6000"),
+		"Altered the configs of group \"g\".\n")
+	wantEqual(t, "describe", c.ok("", "group", "describe-configs", "g"), `NAME                            VALUE  SOURCE
+consumer.heartbeat.interval.ms  6000   GROUP_CONFIG
+consumer.session.timeout.ms     50000  GROUP_CONFIG
+`)
+	wantEqual(t, "delete", c.ok("", "group", "alter-configs", "g", "--delete-config", "consumer.heartbeat.interval.ms", "--output", "json"),
+		"{\n  \"group\": \"g\",\n  \"status\": \"altered\"\n}\n")
+	wantContains(t, "describe json", c.ok("", "group", "describe-configs", "g", "--output", "json"), `{
+    "name": "consumer.heartbeat.interval.ms",
+    "value": "5000",
+    "source": "DEFAULT_CONFIG",
+    "sensitive": false
+  }`)
+	for _, tc := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"group", "alter-configs", "g", "--config", "consumer.session.timeout.ms=1000"}, 1,
+			"vltava: group \"g\": INVALID_CONFIG: consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms\n"},
+		{[]string{"group", "alter-configs", "g", "--config", "retention.ms=1"}, 1,
+			"vltava: group \"g\": INVALID_CONFIG: Unknown group config name: retention.ms\n"},
+		{[]string{"group", "alter-configs", "g"}, 2,
+			"vltava: vltava group alter-configs: nothing to alter: give --config or --delete-config (see 'vltava group alter-configs --help')\n"},
+		{[]string{"group", "describe-configs"}, 2,
+			"vltava: vltava group describe-configs: missing GROUP argument (see 'vltava group describe-configs --help')\n"},
+	} {
+		r := c.run("", tc.args...)
+		if r.code != tc.code || r.err != tc.err || r.out != "" {
+			t.Errorf("vltava %v: exit %d, stderr %q, stdout %q; want exit %d, stderr %q", tc.args, r.code, r.err, r.out, tc.code, tc.err)
+		}
+	}
 }
