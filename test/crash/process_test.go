@@ -28,7 +28,7 @@ const (
 )
 
 // listeningRe matches the log line naming the bound PLAINTEXT address.
-var listeningRe = regexp.MustCompile(`msg=listening listener=PLAINTEXT addr=(\S+)`)
+var listeningRe = regexp.MustCompile(`msg=listening .*listener=PLAINTEXT addr=(\S+)`)
 
 // proc is one vltava server process.
 type proc struct {
