@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -58,24 +57,12 @@ the level each logs at: its own, or else its nearest ancestor's.`,
 				if err != nil {
 					return err
 				}
-				subject := fmt.Sprintf("broker %d", id)
-				req := kmsg.NewPtrDescribeConfigsRequest()
-				res := kmsg.NewDescribeConfigsRequestResource()
-				res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeBrokerLogger, fmt.Sprint(id)
-				req.Resources = append(req.Resources, res)
-				resp, err := req.RequestWith(ctx, cl)
+				configs, err := describeResource(ctx, cl, kmsg.ConfigResourceTypeBrokerLogger, fmt.Sprint(id), fmt.Sprintf("broker %d", id))
 				if err != nil {
-					return opError(subject, err, "")
-				}
-				if len(resp.Resources) != 1 {
-					return fmt.Errorf("%s: %d resources in the response, want 1", subject, len(resp.Resources))
-				}
-				r := resp.Resources[0]
-				if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-					return opError(subject, err, derefString(r.ErrorMessage))
+					return err
 				}
 				rows := []brokerLogger{}
-				for _, c := range r.Configs {
+				for _, c := range configs {
 					rows = append(rows, brokerLogger{c.Name, derefString(c.Value)})
 				}
 				w := cmd.OutOrStdout()
@@ -112,21 +99,16 @@ its ancestor's level again. Changes last until the broker restarts.`,
 			if len(levels) == 0 && len(unsets) == 0 {
 				return usageErrorf(cmd, "nothing to alter: give --level or --unset")
 			}
-			res := kmsg.NewIncrementalAlterConfigsRequestResource()
-			res.ResourceType = kmsg.ConfigResourceTypeBrokerLogger
+			var ops []kmsg.IncrementalAlterConfigsRequestResourceConfig
 			for _, kv := range levels {
 				name, level, ok := strings.Cut(kv, "=")
 				if !ok || name == "" || level == "" {
 					return usageErrorf(cmd, "invalid --level %q: want LOGGER=LEVEL", kv)
 				}
-				c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-				c.Op, c.Name, c.Value = kmsg.IncrementalAlterConfigOpSet, name, kmsg.StringPtr(strings.ToUpper(level))
-				res.Configs = append(res.Configs, c)
+				ops = append(ops, configOp(kmsg.IncrementalAlterConfigOpSet, name, kmsg.StringPtr(strings.ToUpper(level))))
 			}
 			for _, name := range unsets {
-				c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-				c.Op, c.Name = kmsg.IncrementalAlterConfigOpDelete, name
-				res.Configs = append(res.Configs, c)
+				ops = append(ops, configOp(kmsg.IncrementalAlterConfigOpDelete, name, nil))
 			}
 			return o.runClient(cmd, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 				id, err := loggerTarget(ctx, cmd, adm, &target)
@@ -134,18 +116,8 @@ its ancestor's level again. Changes last until the broker restarts.`,
 					return err
 				}
 				subject := fmt.Sprintf("broker %d", id)
-				res.ResourceName = fmt.Sprint(id)
-				req := kmsg.NewPtrIncrementalAlterConfigsRequest()
-				req.Resources = append(req.Resources, res)
-				resp, err := req.RequestWith(ctx, cl)
-				if err != nil {
-					return opError(subject, err, "")
-				}
-				if len(resp.Resources) != 1 {
-					return fmt.Errorf("%s: %d resources in the response, want 1", subject, len(resp.Resources))
-				}
-				if r := resp.Resources[0]; r.ErrorCode != 0 {
-					return opError(subject, kerr.ErrorForCode(r.ErrorCode), derefString(r.ErrorMessage))
+				if err := alterResource(ctx, cl, kmsg.ConfigResourceTypeBrokerLogger, fmt.Sprint(id), subject, ops); err != nil {
+					return err
 				}
 				w := cmd.OutOrStdout()
 				if o.json() {
@@ -160,12 +132,4 @@ its ancestor's level again. Changes last until the broker restarts.`,
 	cmd.Flags().StringArrayVar(&levels, "level", nil, "set a logger's level: LOGGER=LEVEL (repeatable)")
 	cmd.Flags().StringArrayVar(&unsets, "unset", nil, "remove a logger's own level, so that it takes its ancestor's (repeatable)")
 	return cmd
-}
-
-// derefString is *s, or "" for nil.
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -25,24 +24,12 @@ none, the broker's (DEFAULT_CONFIG). The group need not exist yet.`,
 		Args: exactArgs("GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.runClient(cmd, func(ctx context.Context, cl *kgo.Client, _ *kadm.Client) error {
-				subject := groupSubject(args[0])
-				req := kmsg.NewPtrDescribeConfigsRequest()
-				res := kmsg.NewDescribeConfigsRequestResource()
-				res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, args[0]
-				req.Resources = append(req.Resources, res)
-				resp, err := req.RequestWith(ctx, cl)
+				configs, err := describeResource(ctx, cl, kmsg.ConfigResourceTypeGroupConfig, args[0], groupSubject(args[0]))
 				if err != nil {
-					return opError(subject, err, "")
-				}
-				if len(resp.Resources) != 1 {
-					return fmt.Errorf("%s: %d resources in the response, want 1", subject, len(resp.Resources))
-				}
-				r := resp.Resources[0]
-				if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-					return opError(subject, err, derefString(r.ErrorMessage))
+					return err
 				}
 				rows := []describedConfig{}
-				for _, c := range r.Configs {
+				for _, c := range configs {
 					rows = append(rows, describedConfig{Name: c.Name, Value: c.Value, Source: c.Source.String(), Sensitive: c.IsSensitive})
 				}
 				return o.printConfigs(cmd.OutOrStdout(), rows)
@@ -70,25 +57,12 @@ bounds). They persist, and apply to each member from its next heartbeat;
 				return err
 			}
 			return o.runClient(cmd, func(ctx context.Context, cl *kgo.Client, _ *kadm.Client) error {
-				subject := groupSubject(args[0])
-				req := kmsg.NewPtrIncrementalAlterConfigsRequest()
-				res := kmsg.NewIncrementalAlterConfigsRequestResource()
-				res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, args[0]
-				for _, a := range alters {
-					c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-					c.Name, c.Value, c.Op = a.Name, a.Value, kmsg.IncrementalAlterConfigOp(a.Op)
-					res.Configs = append(res.Configs, c)
+				ops := make([]kmsg.IncrementalAlterConfigsRequestResourceConfig, len(alters))
+				for i, a := range alters {
+					ops[i] = configOp(kmsg.IncrementalAlterConfigOp(a.Op), a.Name, a.Value)
 				}
-				req.Resources = append(req.Resources, res)
-				resp, err := req.RequestWith(ctx, cl)
-				if err != nil {
-					return opError(subject, err, "")
-				}
-				if len(resp.Resources) != 1 {
-					return fmt.Errorf("%s: %d resources in the response, want 1", subject, len(resp.Resources))
-				}
-				if r := resp.Resources[0]; r.ErrorCode != 0 {
-					return opError(subject, kerr.ErrorForCode(r.ErrorCode), derefString(r.ErrorMessage))
+				if err := alterResource(ctx, cl, kmsg.ConfigResourceTypeGroupConfig, args[0], groupSubject(args[0]), ops); err != nil {
+					return err
 				}
 				w := cmd.OutOrStdout()
 				if o.json() {

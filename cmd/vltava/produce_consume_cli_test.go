@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/vltava/vltava/internal/testkit"
 )
 
 func TestProduceConsumeKeysHeaders(t *testing.T) {
@@ -239,7 +241,7 @@ func TestConsumeFollowUntilInterrupted(t *testing.T) {
 	c := newCLI(t)
 	c.ok("", "topic", "create", "t", "--partitions", "1")
 	root := newRootCmd()
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	root.SetArgs([]string{"consume", "t", "-f", "-b", c.addr})
 	root.SetOut(out)
 	ctx, cancel := context.WithCancel(context.Background())

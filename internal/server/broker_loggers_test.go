@@ -1,12 +1,10 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +15,6 @@ import (
 	"github.com/vltava/vltava/internal/logging"
 	"github.com/vltava/vltava/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the broker's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // describeLoggers returns name=level of every logger of broker "1", or
 // the resource's error.
@@ -106,7 +86,7 @@ func alterLoggers(ctx context.Context, t *testing.T, cl *kgo.Client, name string
 // the BROKER_LOGGER resource, as kafka-configs.sh --entity-type
 // broker-loggers does, and checks that a level change takes effect.
 func TestBrokerLoggers(t *testing.T) {
-	var out syncBuffer
+	var out testkit.Buffer
 	levels := logging.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: logging.LevelTrace}), slog.LevelInfo)
 	b := testkit.StartBroker(t, testkit.WithLoggers(levels))
 	cl := b.Client()
