@@ -1,0 +1,163 @@
+package replica_test
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vltava/vltava/internal/record"
+	"github.com/vltava/vltava/internal/replica"
+)
+
+func TestCodecFor(t *testing.T) {
+	for _, tc := range []struct {
+		compressionType string
+		want            int
+	}{
+		{"uncompressed", record.CodecNone},
+		{"gzip", record.CodecGzip},
+		{"snappy", record.CodecSnappy},
+		{"lz4", record.CodecLZ4},
+		{"zstd", record.CodecZstd},
+		{"producer", -1},
+		{"", -1},
+		{"GZIP", -1}, // config values are validated lower case
+	} {
+		if got := replica.CodecFor(tc.compressionType); got != tc.want {
+			t.Errorf("CodecFor(%q) = %d, want %d", tc.compressionType, got, tc.want)
+		}
+	}
+}
+
+var codecNames = map[int]string{
+	record.CodecNone: "uncompressed", record.CodecGzip: "gzip", record.CodecSnappy: "snappy",
+	record.CodecLZ4: "lz4", record.CodecZstd: "zstd",
+}
+
+// richRecords exercise every field recompression must keep: keys and
+// values (null, empty, set), headers (null and set values), timestamp
+// deltas out of order.
+func richRecords() []record.Record {
+	return []record.Record{
+		{OffsetDelta: 0, TimestampDelta: 0, Key: []byte("k0"), Value: []byte(strings.Repeat("value ", 20))},
+		{OffsetDelta: 1, TimestampDelta: 25, Key: nil, Value: []byte{},
+			Headers: []record.RecordHeader{{Key: "h1", Value: []byte("v1")}, {Key: "h2", Value: nil}}},
+		{OffsetDelta: 2, TimestampDelta: 7, Key: []byte{}, Value: nil},
+		{OffsetDelta: 3, TimestampDelta: 30, Key: []byte("k3"), Value: []byte("last"),
+			Headers: []record.RecordHeader{{Key: "", Value: []byte{}}}},
+	}
+}
+
+func TestAppendRecompressesToTheTopicCodec(t *testing.T) {
+	for target := record.CodecNone; target <= record.CodecZstd; target++ {
+		for _, source := range []int{record.CodecNone, record.CodecGzip, record.CodecZstd} {
+			if source == target {
+				continue
+			}
+			t.Run(codecNames[source]+"_to_"+codecNames[target], func(t *testing.T) {
+				_, p := leader(t, map[string]string{"compression.type": codecNames[target]})
+				if got := p.Config().Codec; got != target {
+					t.Fatalf("Config().Codec = %d, want %d", got, target)
+				}
+				// An idempotent producer's batch, after one batch
+				// of the same producer.
+				opts := batchOpts{codec: source, pid: 42, epoch: 3, seq: 0}
+				if _, err := p.Append(produce(t, opts, "first"), -1); err != nil {
+					t.Fatal(err)
+				}
+				opts.seq = 1
+				sent := produceRecords(t, opts, richRecords())
+				sentH, _ := record.ParseHeader(sent)
+				res, err := p.Append(sent, -1)
+				if err != nil {
+					t.Fatalf("Append: %v", err)
+				}
+				if res.FirstOffset != 1 || res.LastOffset != 4 {
+					t.Errorf("offsets %d..%d, want 1..4", res.FirstOffset, res.LastOffset)
+				}
+				bs := readStored(t, p, 0) // checks every stored CRC
+				if len(bs) != 2 {
+					t.Fatalf("%d batches stored, want 2", len(bs))
+				}
+				got := bs[1]
+				if got.h.Codec() != target {
+					t.Errorf("stored codec %d, want %d", got.h.Codec(), target)
+				}
+				// Everything but the codec (and the broker's base
+				// offset and leader epoch) is as the producer sent it.
+				wantH := sentH
+				wantH.BaseOffset, wantH.PartitionLeaderEpoch = 1, 0
+				wantH.Attributes = sentH.Attributes&^record.AttrCompressionMask | int16(target)
+				gotH := got.h
+				gotH.Length, gotH.CRC, wantH.Length, wantH.CRC = 0, 0, 0, 0
+				if gotH != wantH {
+					t.Errorf("stored header\n %+v\nwant\n %+v", gotH, wantH)
+				}
+				if !recordsEqual(got.recs, richRecords()) {
+					t.Errorf("stored records\n %+v\nwant\n %+v", got.recs, richRecords())
+				}
+				// The producer's state follows the recompressed batch.
+				if ps := p.Producers(); len(ps) != 1 || ps[0].LastSequence != 4 || ps[0].Epoch != 3 {
+					t.Errorf("Producers() = %+v, want producer 42 at epoch 3, sequence 4", ps)
+				}
+				// A retry of the batch as sent is still a duplicate.
+				retry := produceRecords(t, opts, richRecords())
+				if res, err := p.Append(retry, -1); err != nil || !res.Duplicate || res.FirstOffset != 1 {
+					t.Errorf("retry: %+v, %v; want a duplicate at 1", res.AppendInfo, err)
+				}
+			})
+		}
+	}
+}
+
+func TestAppendKeepsTheProducersCodec(t *testing.T) {
+	for _, tc := range []struct {
+		compressionType string
+		codec           int
+	}{
+		{"producer", record.CodecSnappy},
+		{"producer", record.CodecNone},
+		{"lz4", record.CodecLZ4}, // same codec: not recompressed
+		{"uncompressed", record.CodecNone},
+	} {
+		t.Run(tc.compressionType+"_"+codecNames[tc.codec], func(t *testing.T) {
+			_, p := leader(t, map[string]string{"compression.type": tc.compressionType})
+			sent := produceRecords(t, batchOpts{codec: tc.codec}, richRecords())
+			orig := slices.Clone(sent)
+			if _, err := p.Append(sent, 1); err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Log().Read(0, 1<<20, p.HighWatermark())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Release()
+			storedBytes, err := res.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The stored batch is the sent one with the broker's base
+			// offset (0) and leader epoch (0) stamped in.
+			want := slices.Clone(orig)
+			record.SetBaseOffset(want, 0)
+			record.SetPartitionLeaderEpoch(want, 0)
+			if !bytes.Equal(storedBytes, want) {
+				t.Errorf("stored batch differs from the sent one (%d vs %d bytes)", len(storedBytes), len(want))
+			}
+		})
+	}
+}
+
+func recordsEqual(a, b []record.Record) bool {
+	return slices.EqualFunc(a, b, func(x, y record.Record) bool {
+		return x.OffsetDelta == y.OffsetDelta && x.TimestampDelta == y.TimestampDelta &&
+			nullableEqual(x.Key, y.Key) && nullableEqual(x.Value, y.Value) &&
+			slices.EqualFunc(x.Headers, y.Headers, func(h, g record.RecordHeader) bool {
+				return h.Key == g.Key && nullableEqual(h.Value, g.Value)
+			})
+	})
+}
+
+// nullableEqual tells null from empty.
+func nullableEqual(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
