@@ -9,6 +9,7 @@ package replica
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -111,6 +112,12 @@ func (p *Partition) Append(batch []byte, acks int16) (AppendResult, error) {
 	if cfg.Codec >= 0 && vr.Header.Codec() != cfg.Codec {
 		if batch, err = recompress(batch, cfg.Codec, p.codecs); err != nil {
 			return AppendResult{}, err
+		}
+		// As Kafka, check the size again: recompressing may have grown
+		// the batch past max.message.bytes.
+		if cfg.MaxMessageBytes > 0 && len(batch) > cfg.MaxMessageBytes {
+			return AppendResult{}, fmt.Errorf("%w: the batch is %d bytes after recompression, the maximum is %d",
+				record.ErrTooLarge, len(batch), cfg.MaxMessageBytes)
 		}
 	}
 	info, err := p.log.AppendAsLeader(batch, p.epoch.Load())

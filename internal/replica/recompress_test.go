@@ -2,6 +2,7 @@ package replica_test
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -161,3 +162,31 @@ func recordsEqual(a, b []record.Record) bool {
 
 // nullableEqual tells null from empty.
 func nullableEqual(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
+
+func TestAppendRecompressedBatchOverMaxMessageBytes(t *testing.T) {
+	// Kafka checks max.message.bytes again after recompressing
+	// (UnifiedLog.append: RecordTooLargeException, MESSAGE_TOO_LARGE): a
+	// batch small as sent may not be stored larger than the limit.
+	_, p := leader(t, map[string]string{"compression.type": "uncompressed", "max.message.bytes": "1000"})
+	w := &countWaiter{}
+	p.Park(w)
+	sent := produce(t, batchOpts{codec: record.CodecZstd}, strings.Repeat("a", 2000))
+	if len(sent) > 1000 {
+		t.Fatalf("test batch is %d bytes as sent, want at most 1000", len(sent))
+	}
+	_, err := p.Append(sent, 1)
+	if !errors.Is(err, record.ErrTooLarge) {
+		t.Fatalf("Append of a %d-byte zstd batch that is over 2000 bytes uncompressed, max 1000: err = %v, want ErrTooLarge", len(sent), err)
+	}
+	if hw, leo, n := p.HighWatermark(), p.Log().LogEndOffset(), w.n.Load(); hw != 0 || leo != 0 || n != 0 {
+		t.Errorf("after the rejected batch: HW %d, LEO %d, notifications %d; want 0, 0, 0", hw, leo, n)
+	}
+	// One that still fits after recompression is stored.
+	res, err := p.Append(produce(t, batchOpts{codec: record.CodecZstd}, strings.Repeat("a", 800)), 1)
+	if err != nil || res.FirstOffset != 0 {
+		t.Fatalf("batch that fits uncompressed: offset %d, err %v; want 0, nil", res.FirstOffset, err)
+	}
+	if bs := readStored(t, p, 0); len(bs) != 1 || bs[0].h.Codec() != record.CodecNone || bs[0].h.Size() > 1000 {
+		t.Errorf("stored %d batches; want one uncompressed batch of at most 1000 bytes", len(bs))
+	}
+}
