@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/vltava/vltava/internal/admin"
@@ -119,11 +120,17 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	b.ctl, err = controller.New(controller.Options{
 		Log: b.meta, Logger: o.Loggers.Logger("vltava.metadata"),
 		Defaults:       controller.Defaults{NumPartitions: cfg.NumPartitions, ReplicationFactor: cfg.DefaultReplicationFactor},
-		ValidateConfig: config.ValidateTopicConfigs,
+		// Topic configs are checked over the broker's defaults, as
+		// Kafka's LogConfig.validate does: min.compaction.lag.ms above
+		// log.cleaner.max.compaction.lag.ms fails here, not later.
+		ValidateConfig: func(im *image.Image, overrides map[string]string) error {
+			_, err := config.ResolveTopic(cfg, config.DynamicFor(im.BrokerConfigs, cfg.NodeID), overrides)
+			return err
+		},
 		ValidateBrokerConfig: func(im *image.Image, name string, next map[string]string) error {
 			return config.ValidateDynamic(cfg, config.DynamicFor(im.BrokerConfigs, cfg.NodeID), name != "", next)
 		},
-		ValidateGroupConfig: func(next map[string]string) error { return config.ValidateGroupConfigs(cfg, next) },
+		ValidateGroupConfig: func(_ *image.Image, next map[string]string) error { return config.ValidateGroupConfigs(cfg, next) },
 	})
 	if err != nil {
 		return nil, err
@@ -201,7 +208,11 @@ func (b *Broker) startReplicas(o Options) error {
 	b.replicas = replica.NewManager(replica.ManagerOptions{
 		NodeID: b.cfg.NodeID, Logs: b.logs, Clock: o.Clock, Logger: o.Loggers.Logger("vltava.replica"),
 		Resolve: func(im *image.Image, overrides map[string]string) (replica.Config, error) {
-			return replicaConfig(b.cfg, config.DynamicFor(im.BrokerConfigs, b.cfg.NodeID), overrides)
+			rc, ignored := replicaConfig(b.cfg, config.DynamicFor(im.BrokerConfigs, b.cfg.NodeID), overrides)
+			if len(ignored) > 0 {
+				b.logger.Warn("ignoring topic configs that are unknown or invalid", "configs", ignored)
+			}
+			return rc, nil
 		},
 	})
 	im := b.ctl.Image()
@@ -212,7 +223,7 @@ func (b *Broker) startReplicas(o Options) error {
 		if tp.DirName() == metadataDirName {
 			continue // the metadata log, not a partition
 		}
-		if b.replicas.Get(tp.Topic, tp.Partition) == nil {
+		if !hosts(im, b.cfg.NodeID, tp.Topic, tp.Partition) {
 			b.logger.Info("deleting log of a partition that no longer exists", "topic", tp.Topic, "partition", tp.Partition)
 			if err := b.logs.Delete(tp); err != nil {
 				return err
@@ -225,6 +236,16 @@ func (b *Broker) startReplicas(o Options) error {
 		}
 	})
 	return nil
+}
+
+// hosts says whether image im places a replica of partition p of topic on
+// node: whether its log on disk is still wanted.
+func hosts(im *image.Image, node int32, topic string, p int32) bool {
+	t := im.Topics[topic]
+	if t == nil || p < 0 || int(p) >= len(t.Partitions) {
+		return false
+	}
+	return slices.Contains(t.Partitions[p].Replicas, node)
 }
 
 // startGroups starts the group coordinator on the __consumer_offsets

@@ -8,13 +8,11 @@ import (
 	"github.com/vltava/vltava/internal/server"
 )
 
-// replicaConfig resolves a topic's overrides against the broker config,
-// static and dynamic, into what a hosted partition needs.
-func replicaConfig(b *config.Broker, d config.Dynamic, overrides map[string]string) (replica.Config, error) {
-	t, err := config.ResolveTopic(b, d, overrides)
-	if err != nil {
-		return replica.Config{}, err
-	}
+// replicaConfig resolves a topic's stored overrides against the broker
+// config, static and dynamic, into what a hosted partition needs; ignored
+// names overrides that could not be used.
+func replicaConfig(b *config.Broker, d config.Dynamic, overrides map[string]string) (_ replica.Config, ignored []string) {
+	t, ignored := config.ResolveStoredTopic(b, d, overrides)
 	return replica.Config{
 		Log: vlog.Config{
 			SegmentBytes:                  t.SegmentBytes,
@@ -40,7 +38,7 @@ func replicaConfig(b *config.Broker, d config.Dynamic, overrides map[string]stri
 		Compact:              t.Compact,
 		MinInsyncReplicas:    t.MinInsyncReplicas,
 		Codec:                replica.CodecFor(t.CompressionType),
-	}, nil
+	}, ignored
 }
 
 // describer renders configs for the server's DescribeConfigs and

@@ -106,6 +106,26 @@ func ResolveTopic(b *Broker, d Dynamic, overrides map[string]string) (Topic, err
 	return topicFrom(v), nil
 }
 
+// ResolveStoredTopic returns a topic's configuration from the overrides the
+// metadata log holds, as Kafka's brokers load them: values as they are,
+// without the checks across keys that creation and alteration make (a
+// broker config changed since may contradict them), and any key that is
+// unknown or does not parse (which the controller never stores) left out
+// and named in ignored. It never fails: a hosted partition always gets a
+// configuration.
+func ResolveStoredTopic(b *Broker, d Dynamic, overrides map[string]string) (t Topic, ignored []string) {
+	valid := make(map[string]string, len(overrides))
+	for k, v := range overrides {
+		if def, ok := topicRegistry.Lookup(k); ok && def.Validate(v) == nil {
+			valid[k] = v
+		} else {
+			ignored = append(ignored, k)
+		}
+	}
+	sort.Strings(ignored)
+	return topicFrom(topicValues(b.TopicDefaults(d), valid)), ignored
+}
+
 // topicValues parses every topic config from overrides, else defaults.
 func topicValues(defaults, overrides map[string]string) values {
 	v := make(values, len(topicRegistry.defs))

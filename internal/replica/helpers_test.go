@@ -93,7 +93,10 @@ func (e *env) restart() {
 	e.open()
 }
 
-// resolveLikeBroker mirrors internal/broker's replicaConfig.
+// resolveLikeBroker resolves as internal/broker's replicaConfig does, but
+// strictly (config.ResolveTopic), and fails for topics with override
+// failOn, so that tests can reach the Manager's handling of a failed
+// Resolve, which the broker's lenient resolver never returns.
 func resolveLikeBroker(b *config.Broker, im *image.Image, overrides map[string]string, failOn string) (replica.Config, error) {
 	if _, ok := overrides[failOn]; ok && failOn != "" {
 		return replica.Config{}, errResolve

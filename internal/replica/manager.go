@@ -121,6 +121,11 @@ func (m *Manager) ensure(tp vlog.TopicPartition, id image.Uuid, pa *image.Partit
 		p = nil
 	}
 	if p == nil {
+		if !cfgOK {
+			// Never open a partition with a zero Config: retention 0 would
+			// delete its records.
+			return fmt.Errorf("partition %s-%d: not opened: its topic's config does not resolve", tp.Topic, tp.Partition)
+		}
 		l, err := m.logs.GetOrCreate(tp, cfg.Log)
 		if err != nil {
 			return fmt.Errorf("open log %s-%d: %w", tp.Topic, tp.Partition, err)

@@ -389,3 +389,17 @@ func TestApplyAfterRestartReopensLogs(t *testing.T) {
 		}
 	}
 }
+
+// A new partition whose config does not resolve is not opened: a zero
+// Config would mean retention 0, which deletes records.
+func TestApplyDoesNotOpenWithoutConfig(t *testing.T) {
+	e := newEnv(t)
+	e.resolveErr = "retention.bytes"
+	err := e.apply(createTopic("t", topicID(1), onNode(1), map[string]string{"retention.bytes": "1"})...)
+	if err == nil || !strings.Contains(err.Error(), "partition t-0: not opened") {
+		t.Fatalf("Apply: err = %v, want the partition not opened", err)
+	}
+	if p := e.m.Get("t", 0); p != nil {
+		t.Fatalf("Get(t, 0) = %v, want nil", p)
+	}
+}

@@ -24,9 +24,9 @@ type Defaults struct {
 	ReplicationFactor int16
 }
 
-// ConfigValidator checks a topic's config overrides; it returns an error
-// naming the bad key.
-type ConfigValidator func(overrides map[string]string) error
+// ConfigValidator checks the dynamic configs of a topic or group against
+// the broker configs of image im; it returns an error naming the bad key.
+type ConfigValidator func(im *image.Image, configs map[string]string) error
 
 // BrokerConfigValidator checks the complete set of dynamic configs that
 // broker resource name ("" for the cluster-wide defaults) would have after

@@ -86,7 +86,7 @@ func (c *Controller) planTopic(im *image.Image, r CreateTopic, seen map[string]b
 		return fail(e)
 	}
 	if c.validate != nil {
-		if err := c.validate(r.Configs); err != nil {
+		if err := c.validate(im, r.Configs); err != nil {
 			return fail(errf(kerr.InvalidConfig, "%v", err))
 		}
 	}
@@ -270,7 +270,8 @@ type ConfigOp struct {
 func (c *Controller) AlterTopicConfigs(ctx context.Context, topic string, ops []ConfigOp, replace, validateOnly bool) (*Error, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := c.Image().Topics[topic]
+	im := c.Image()
+	t := im.Topics[topic]
 	if t == nil {
 		return errf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", topic), nil
 	}
@@ -284,7 +285,7 @@ func (c *Controller) AlterTopicConfigs(ctx context.Context, topic string, ops []
 		}
 	}
 	if c.validate != nil {
-		if err := c.validate(next); err != nil {
+		if err := c.validate(im, next); err != nil {
 			return errf(kerr.InvalidConfig, "%v", err), nil
 		}
 	}
@@ -321,11 +322,11 @@ func (c *Controller) AlterGroupConfigs(ctx context.Context, name string, ops []C
 	}
 	return c.alterConfigs(ctx, image.ResourceGroup, name, ops, replace, validateOnly,
 		func(im *image.Image) map[string]string { return im.GroupConfigs[name] },
-		func(_ *image.Image, next map[string]string) *Error {
+		func(im *image.Image, next map[string]string) *Error {
 			if c.validateGroup == nil {
 				return nil
 			}
-			if err := c.validateGroup(next); err != nil {
+			if err := c.validateGroup(im, next); err != nil {
 				return errf(kerr.InvalidConfig, "%v", err)
 			}
 			return nil
