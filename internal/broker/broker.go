@@ -119,7 +119,7 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	}
 	b.ctl, err = controller.New(controller.Options{
 		Log: b.meta, Logger: o.Loggers.Logger("vltava.metadata"),
-		Defaults:       controller.Defaults{NumPartitions: cfg.NumPartitions, ReplicationFactor: cfg.DefaultReplicationFactor},
+		Defaults: controller.Defaults{NumPartitions: cfg.NumPartitions, ReplicationFactor: cfg.DefaultReplicationFactor},
 		// Topic configs are checked over the broker's defaults, as
 		// Kafka's LogConfig.validate does: min.compaction.lag.ms above
 		// log.cleaner.max.compaction.lag.ms fails here, not later.
