@@ -25,6 +25,7 @@ type cleaner struct {
 	logger   *slog.Logger
 
 	win     []byte                // walker window
+	wbuf    []byte                // segment writers' buffer, reused (up to segWriterFlush plus a batch)
 	dec     []byte                // decompressed records of the current batch
 	kept    []keptRecord          // survivors of the current batch
 	hdrs    []record.RecordHeader // their headers
@@ -242,6 +243,10 @@ func (c *cleaner) cleanGroup(ctx context.Context, l *Log, g []segView) error {
 	if err != nil {
 		return err
 	}
+	// The buffer passes from writer to writer, so that a clean of many
+	// segments grows it once instead of once per segment.
+	w.buf = c.wbuf[:0]
+	defer func() { c.wbuf = w.buf[:0] }()
 	ns, err := c.writeGroup(ctx, w, g)
 	if err != nil {
 		w.f.Close()
