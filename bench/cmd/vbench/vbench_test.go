@@ -38,10 +38,10 @@ func TestSmokeKfake(t *testing.T) {
 	n := cfg.n
 	want := map[string]int64{
 		"produce-100B-acks1":   n(smallRecords),
-		"consume-100B":         n(smallRecords) + min(warmRecords, n(smallRecords)),
+		"consume-100B":         n(smallRecords) + warmCount(n(smallRecords)),
 		"produce-100B-acksall": n(smallRecords),
 		"produce-1KiB-acks1":   n(kibRecords),
-		"consume-1KiB":         n(kibRecords) + min(warmRecords, n(kibRecords)),
+		"consume-1KiB":         n(kibRecords) + warmCount(n(kibRecords)),
 		"produce-1KiB-fsync":   n(fsyncRecords),
 		"e2e-latency":          n(e2eRecords),
 		"partitions-1000":      manyParts * n(manyPerPart),
