@@ -66,7 +66,7 @@ const metadataDirName = "__cluster_metadata-0"
 // listeners and starts serving.
 func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	if o.FS == nil {
-		o.FS = vfs.OS{}
+		o.FS = vfs.NewOS()
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}

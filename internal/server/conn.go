@@ -104,7 +104,11 @@ const maxNonProduceRequest = 16 << 20
 var errProtocol = errors.New("protocol error")
 
 func (c *conn) readLoop(ctx context.Context) error {
-	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var src io.Reader = c.nc
+	if c.raw != nil {
+		src = rawReader{c.raw} // rawio.go
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
 	var sizeBuf [4]byte
 	for {
 		if _, err := io.ReadFull(br, sizeBuf[:]); err != nil {
@@ -412,13 +416,8 @@ func (c *conn) writeOut(b []byte, mayBlock bool) (int, error) {
 	var werr error
 	err := c.raw.Write(func(fd uintptr) bool {
 		for n < len(b) {
-			k, e := syscall.Write(int(fd), b[n:])
-			if k > 0 {
-				n += k
-			}
-			if e == syscall.EINTR {
-				continue
-			}
+			k, e := rawWrite(fd, b[n:])
+			n += k
 			if e != nil && e != syscall.EAGAIN {
 				werr = e
 			}

@@ -2,24 +2,51 @@ package vfs
 
 import (
 	"os"
+	"time"
 )
 
-// OS is the real file system.
-type OS struct{}
+// OS is the real file system. The zero value writes through os.File; NewOS
+// returns one whose WriteAt takes the fast path (fastwrite.go).
+type OS struct {
+	fast *fastWrites
+}
+
+// NewOS returns the real file system with fast positional writes.
+func NewOS() OS { return OS{fast: &fastWrites{}} }
 
 var _ FS = OS{}
 
-type osFile struct{ *os.File }
+type osFile struct {
+	*os.File
+	fast *fastWrites // nil: always os.File's WriteAt (also for O_APPEND files, which it refuses)
+}
 
 func (f osFile) Fd() uintptr { return f.File.Fd() }
 
+// WriteAt implements io.WriterAt: a raw pwrite while fast writes are on,
+// else os.File's.
+func (f osFile) WriteAt(p []byte, off int64) (int, error) {
+	if len(p) == 0 || f.fast == nil || off < 0 {
+		return f.File.WriteAt(p, off)
+	}
+	now := time.Now()
+	if !f.fast.on(now) {
+		return f.File.WriteAt(p, off)
+	}
+	return f.fast.writeAt(f.File, p, off, now)
+}
+
 // OpenFile implements FS.
-func (OS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+func (o OS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
-	return osFile{f}, nil
+	of := osFile{File: f, fast: o.fast}
+	if flag&os.O_APPEND != 0 {
+		of.fast = nil
+	}
+	return of, nil
 }
 
 // Remove implements FS.
