@@ -24,8 +24,8 @@ func (s *Server) handleDescribeLogDirs(r *request) (kmsg.Response, error) {
 	dir.TotalBytes, dir.UsableBytes = -1, -1
 	var st syscall.Statfs_t
 	if syscall.Statfs(dir.Dir, &st) == nil {
-		dir.TotalBytes = int64(st.Blocks) * st.Bsize
-		dir.UsableBytes = int64(st.Bavail) * st.Bsize
+		dir.TotalBytes = int64(st.Blocks) * int64(st.Bsize)
+		dir.UsableBytes = int64(st.Bavail) * int64(st.Bsize)
 	}
 	if s.o.Logs.Offline() {
 		dir.ErrorCode = kerr.KafkaStorageError.Code

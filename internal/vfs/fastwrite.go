@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Fast writes: pwrite without the Go scheduler's syscall bookkeeping.
@@ -63,8 +62,7 @@ func (w *fastWrites) writeAt(f *os.File, p []byte, off int64, start time.Time) (
 	var errno syscall.Errno
 	err = rc.Write(func(fd uintptr) bool {
 		for n < len(p) {
-			k, _, e := syscall.RawSyscall6(syscall.SYS_PWRITE64, fd, uintptr(unsafe.Pointer(&p[n])),
-				uintptr(len(p)-n), uintptr(off+int64(n)), 0, 0)
+			k, e := rawPwrite(fd, p[n:], off+int64(n))
 			if e == syscall.EINTR {
 				continue
 			}
