@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vltava/vltava/internal/replica"
+	"github.com/vltava/vltava/internal/vfs"
 )
 
 // PartitionLister returns the partitions this node hosts, sorted by topic
@@ -35,7 +36,10 @@ type PartitionLister func() []*replica.Partition
 type Options struct {
 	Addr       string          // host:port; port 0 picks a free port
 	Partitions PartitionLister // the hosted partitions, read on each request
-	Logger     *slog.Logger    // default: slog.Default()
+	// FastWrites reads the log file system's fast-write counts (see
+	// vfs.FastWriteStats); nil leaves those metrics out.
+	FastWrites func() vfs.FastWriteStats
+	Logger     *slog.Logger // default: slog.Default()
 }
 
 // Server is a running admin listener.
@@ -63,7 +67,7 @@ func Start(o Options) (*Server, error) {
 	}
 	s := &Server{ln: ln, done: make(chan struct{}), logger: o.Logger}
 	s.http = &http.Server{
-		Handler:           newMux(o.Partitions, o.Logger),
+		Handler:           newMux(o.Partitions, o.FastWrites, o.Logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
@@ -98,13 +102,23 @@ func (s *Server) Close() error {
 }
 
 // newMux routes the admin endpoints.
-func newMux(parts PartitionLister, logger *slog.Logger) *http.ServeMux {
+func newMux(parts PartitionLister, fast func() vfs.FastWriteStats, logger *slog.Logger) *http.ServeMux {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		newPartitionCollector(parts),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	if fast != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vltava_fast_writes_total",
+				Help: "Log writes made as raw pwrite system calls (internal/vfs/fastwrite.go)."},
+				func() float64 { return float64(fast().Raw) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vltava_fast_write_fallbacks_total",
+				Help: "Times a slow raw pwrite (dirty-page throttling, reclaim) turned fast writes off for 10 s."},
+				func() float64 { return float64(fast().Fallbacks) }),
+		)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

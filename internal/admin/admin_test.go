@@ -125,6 +125,17 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("scrape lacks line %q", line)
 		}
 	}
+	// The produce's append went through the fast write path, which never
+	// had to fall back here.
+	if !strings.Contains(body, "\nvltava_fast_write_fallbacks_total 0\n") {
+		t.Errorf("scrape lacks vltava_fast_write_fallbacks_total 0")
+	}
+	var writes int
+	if i := strings.Index(body, "\nvltava_fast_writes_total "); i < 0 {
+		t.Errorf("scrape lacks vltava_fast_writes_total")
+	} else if _, err := fmt.Sscan(body[i+len("\nvltava_fast_writes_total "):], &writes); err != nil || writes < 1 {
+		t.Errorf("vltava_fast_writes_total = %d (%v), want at least the append", writes, err)
+	}
 	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_open_fds", "process_resident_memory_bytes"} {
 		if !strings.Contains(body, "\n"+name+" ") {
 			t.Errorf("scrape lacks %s", name)

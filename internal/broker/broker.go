@@ -42,20 +42,23 @@ type Options struct {
 
 // Broker is a running node.
 type Broker struct {
-	cfg       *config.Broker
-	logger    *slog.Logger
-	loggers   *logging.Levels
-	logs      *vlog.Manager
-	meta      quorum.Log
-	ctl       *controller.Controller
-	replicas  *replica.Manager
-	groups    *group.Coordinator
-	srv       *server.Server
-	admin     *admin.Server // nil when vltava.admin.listener is empty
-	addrs     map[string]string
-	clusterID string
-	cancel    context.CancelFunc
-	runDone   chan struct{}
+	cfg     *config.Broker
+	logger  *slog.Logger
+	loggers *logging.Levels
+	// fastWrites reads the fast-write counts when the log's file system is
+	// the real one; nil otherwise.
+	fastWrites func() vfs.FastWriteStats
+	logs       *vlog.Manager
+	meta       quorum.Log
+	ctl        *controller.Controller
+	replicas   *replica.Manager
+	groups     *group.Coordinator
+	srv        *server.Server
+	admin      *admin.Server // nil when vltava.admin.listener is empty
+	addrs      map[string]string
+	clusterID  string
+	cancel     context.CancelFunc
+	runDone    chan struct{}
 }
 
 // metadataDirName is the metadata log's directory inside the data
@@ -83,6 +86,9 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 	}
 	dir := cfg.LogDirs[0]
 	b := &Broker{cfg: cfg, logger: o.Loggers.Logger("vltava.broker"), loggers: o.Loggers, addrs: map[string]string{}, runDone: make(chan struct{})}
+	if osfs, ok := o.FS.(vfs.OS); ok {
+		b.fastWrites = osfs.FastWriteStats
+	}
 	defer func() {
 		if err != nil {
 			b.closeStores()
@@ -183,6 +189,7 @@ func (b *Broker) startAdmin() error {
 	s, err := admin.Start(admin.Options{
 		Addr:       b.cfg.AdminListener,
 		Partitions: admin.HostedPartitions(b.ctl.Image, b.replicas),
+		FastWrites: b.fastWrites,
 		Logger:     b.loggers.Logger("vltava.admin"),
 	})
 	if err != nil {

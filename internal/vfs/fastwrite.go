@@ -45,6 +45,21 @@ type fastWrites struct {
 	slowed    atomic.Int64              // times a slow raw pwrite turned fast writes off
 }
 
+// FastWriteStats counts an OS's fast writes.
+type FastWriteStats struct {
+	Raw       int64 // raw pwrites made
+	Fallbacks int64 // times a slow one turned fast writes off for the cool-down
+}
+
+// FastWriteStats returns the counts of o's fast writes (zero for the zero
+// OS, which makes none).
+func (o OS) FastWriteStats() FastWriteStats {
+	if o.fast == nil {
+		return FastWriteStats{}
+	}
+	return FastWriteStats{Raw: o.fast.raw.Load(), Fallbacks: o.fast.slowed.Load()}
+}
+
 // on reports whether a write now may take the fast path.
 func (w *fastWrites) on(now time.Time) bool {
 	return w != nil && now.UnixNano() >= w.slowUntil.Load()
