@@ -65,17 +65,14 @@ func (w *fastWrites) on(now time.Time) bool {
 	return w != nil && now.UnixNano() >= w.slowUntil.Load()
 }
 
-// writeAt writes p at off with raw pwrite calls on f's descriptor, holding
-// f's descriptor (so that a concurrent Close cannot hand the number to
-// another file mid-write), and turns fast writes off if it was slow.
-func (w *fastWrites) writeAt(f *os.File, p []byte, off int64, start time.Time) (int, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, &os.PathError{Op: "write", Path: f.Name(), Err: os.ErrClosed}
-	}
+// writeAt writes p at off with raw pwrite calls on f's descriptor through
+// rc, f's RawConn, which holds the descriptor (so that a concurrent Close
+// cannot hand the number to another file mid-write), and turns fast writes
+// off if it was slow.
+func (w *fastWrites) writeAt(f *os.File, rc syscall.RawConn, p []byte, off int64, start time.Time) (int, error) {
 	n := 0
 	var errno syscall.Errno
-	err = rc.Write(func(fd uintptr) bool {
+	err := rc.Write(func(fd uintptr) bool {
 		for n < len(p) {
 			k, e := rawPwrite(fd, p[n:], off+int64(n))
 			if e == syscall.EINTR {

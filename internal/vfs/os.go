@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -18,7 +19,8 @@ var _ FS = OS{}
 
 type osFile struct {
 	*os.File
-	fast *fastWrites // nil: always os.File's WriteAt (also for O_APPEND files, which it refuses)
+	fast *fastWrites     // nil: always os.File's WriteAt (also for O_APPEND files, which it refuses)
+	rc   syscall.RawConn // the file's, for fast writes
 }
 
 func (f osFile) Fd() uintptr { return f.File.Fd() }
@@ -33,7 +35,7 @@ func (f osFile) WriteAt(p []byte, off int64) (int, error) {
 	if !f.fast.on(now) {
 		return f.File.WriteAt(p, off)
 	}
-	return f.fast.writeAt(f.File, p, off, now)
+	return f.fast.writeAt(f.File, f.rc, p, off, now)
 }
 
 // OpenFile implements FS.
@@ -45,6 +47,11 @@ func (o OS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	of := osFile{File: f, fast: o.fast}
 	if flag&os.O_APPEND != 0 {
 		of.fast = nil
+	}
+	if of.fast != nil {
+		if of.rc, err = f.SyscallConn(); err != nil {
+			of.fast = nil
+		}
 	}
 	return of, nil
 }
