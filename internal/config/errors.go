@@ -30,8 +30,9 @@ func inconsistent(key, value, format string, args ...any) *ConfigError {
 	return invalidValue(key, value, fmt.Errorf(format, args...))
 }
 
-// TopicConfigError is a topic configuration that Kafka refuses with
-// INVALID_CONFIG. Its message follows Kafka's wording, since clients show it.
+// TopicConfigError is a topic (or group) configuration that Kafka refuses
+// with INVALID_CONFIG. Its message follows Kafka's wording, since clients
+// show it.
 type TopicConfigError struct {
 	Key string
 	msg string

@@ -34,16 +34,13 @@ func (s *Server) handleDescribeConfigs(r *request) (kmsg.Response, error) {
 			}
 			entries = s.o.Configs.DescribeTopic(im, t.Configs)
 		case kmsg.ConfigResourceTypeBroker:
-			if res.ResourceName != "" {
-				id, err := strconv.ParseInt(res.ResourceName, 10, 32)
-				if err != nil {
-					setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Broker id must be an integer, but it is: "+res.ResourceName)
-					break
+			if numeric, self := s.nodeID(res.ResourceName); res.ResourceName != "" && !self {
+				m := "Broker id must be an integer, but it is: " + res.ResourceName
+				if numeric {
+					m = "Unexpected broker id, expected " + strconv.Itoa(int(s.o.NodeID)) + " or empty string, but received " + res.ResourceName
 				}
-				if int32(id) != s.o.NodeID {
-					setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, "Unexpected broker id, expected "+strconv.Itoa(int(s.o.NodeID))+" or empty string, but received "+res.ResourceName)
-					break
-				}
+				setErr(&rr.ErrorCode, &rr.ErrorMessage, kerr.InvalidRequest, m)
+				break
 			}
 			entries = s.o.Configs.DescribeBroker(im, res.ResourceName == "")
 		case kmsg.ConfigResourceTypeBrokerLogger:

@@ -71,15 +71,20 @@ func (s *Server) alterConfigs(r *request, typ kmsg.ConfigResourceType, name stri
 // Kafka's brokers do: "" (the cluster-wide defaults) or this node's id. It
 // returns what is wrong, or "".
 func (s *Server) checkBrokerResource(name string) string {
-	if name == "" {
+	switch numeric, self := s.nodeID(name); {
+	case name == "" || self:
 		return ""
-	}
-	id, err := strconv.ParseInt(name, 10, 32)
-	if err != nil {
+	case !numeric:
 		return "Node id must be an integer, but it is: " + name
-	}
-	if int32(id) != s.o.NodeID {
+	default:
 		return fmt.Sprintf("Unexpected broker id, expected %d, but received %s", s.o.NodeID, name)
 	}
-	return ""
+}
+
+// nodeID parses a BROKER or BROKER_LOGGER resource name: whether it is an
+// integer, and whether it is this node's id. Kafka words the refusal
+// differently in each API, so the callers do.
+func (s *Server) nodeID(name string) (numeric, self bool) {
+	id, err := strconv.ParseInt(name, 10, 32)
+	return err == nil, err == nil && int32(id) == s.o.NodeID
 }

@@ -9,7 +9,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -20,8 +19,15 @@ import (
 // describeLoggers lists every logger with its level in effect, or sets the
 // resource's error.
 func (s *Server) describeLoggers(name string, code *int16, msg **string) []ConfigEntry {
-	if m := s.checkLoggerResource(name, "Broker id"); m != "" {
-		setErr(code, msg, kerr.InvalidRequest, m)
+	switch numeric, self := s.nodeID(name); {
+	case name == "":
+		setErr(code, msg, kerr.InvalidRequest, "Broker id must not be empty")
+		return nil
+	case !numeric:
+		setErr(code, msg, kerr.InvalidRequest, "Broker id must be an integer, but it is: "+name)
+		return nil
+	case !self:
+		setErr(code, msg, kerr.InvalidRequest, fmt.Sprintf("Unexpected broker id, expected %d but received %s", s.o.NodeID, name))
 		return nil
 	}
 	var out []ConfigEntry
@@ -31,32 +37,17 @@ func (s *Server) describeLoggers(name string, code *int16, msg **string) []Confi
 	return out
 }
 
-// checkLoggerResource checks a BROKER_LOGGER resource name, which must be
-// this node's id; Kafka calls it "Broker id" in DescribeConfigs and "Node
-// id" in IncrementalAlterConfigs. It returns what is wrong, or "".
-func (s *Server) checkLoggerResource(name, what string) string {
-	if name == "" && what == "Broker id" {
-		return "Broker id must not be empty"
-	}
-	id, err := strconv.ParseInt(name, 10, 32)
-	if err != nil {
-		return what + " must be an integer, but it is: " + name
-	}
-	if int32(id) != s.o.NodeID {
-		if what == "Broker id" {
-			return fmt.Sprintf("Unexpected broker id, expected %d but received %s", s.o.NodeID, name)
-		}
-		return fmt.Sprintf("Unexpected node id. Expected %d, but received %s", s.o.NodeID, name)
-	}
-	return ""
-}
-
 // alterLoggers applies IncrementalAlterConfigs operations to the loggers:
 // SET a level or DELETE a logger's own level; all are checked, in order,
 // before any is applied.
 func (s *Server) alterLoggers(name string, cfgs []kmsg.IncrementalAlterConfigsRequestResourceConfig, validateOnly bool, code *int16, msg **string) {
-	if m := s.checkLoggerResource(name, "Node id"); m != "" {
-		setErr(code, msg, kerr.InvalidRequest, m)
+	// Kafka's RuntimeLoggerManager words these differently again.
+	switch numeric, self := s.nodeID(name); {
+	case !numeric:
+		setErr(code, msg, kerr.InvalidRequest, "Node id must be an integer, but it is: "+name)
+		return
+	case !self:
+		setErr(code, msg, kerr.InvalidRequest, fmt.Sprintf("Unexpected node id. Expected %d, but received %s", s.o.NodeID, name))
 		return
 	}
 	ops := make([]logging.Op, 0, len(cfgs))
