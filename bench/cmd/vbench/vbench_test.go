@@ -182,6 +182,29 @@ func TestParseFlagsErrors(t *testing.T) {
 	}
 }
 
+// TestPhaseCPU: a phase's CPU time is the threads' nanosecond counts, a
+// thread born during the phase counted from zero, unless threads that
+// exited took more than two ticks with them.
+func TestPhaseCPU(t *testing.T) {
+	ms := time.Millisecond
+	start := map[string]time.Duration{"1": 100 * ms, "2": 50 * ms}
+	for _, tc := range []struct {
+		name  string
+		ticks time.Duration
+		end   map[string]time.Duration
+		want  time.Duration
+	}{
+		{"same threads", 60 * ms, map[string]time.Duration{"1": 133 * ms, "2": 77 * ms}, 60 * ms},
+		{"ticks rounded up", 80 * ms, map[string]time.Duration{"1": 133 * ms, "2": 77 * ms}, 60 * ms},
+		{"new thread", 70 * ms, map[string]time.Duration{"1": 133 * ms, "2": 77 * ms, "3": 11 * ms}, 71 * ms},
+		{"thread gone", 200 * ms, map[string]time.Duration{"1": 133 * ms}, 200 * ms},
+	} {
+		if got := phaseCPU(tc.ticks, start, tc.end); got != tc.want {
+			t.Errorf("%s: phaseCPU = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestSelected(t *testing.T) {
 	cfg := &config{only: []string{"consume", "restart"}}
 	for name, want := range map[string]bool{"consume-1KiB": true, "restart": true, "produce-100B-acks1": false} {
@@ -195,6 +218,17 @@ func TestProcSelf(t *testing.T) {
 	pid := os.Getpid()
 	if _, err := procCPU(pid); err != nil {
 		t.Fatal(err)
+	}
+	threads, err := threadCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum time.Duration
+	for _, d := range threads {
+		sum += d
+	}
+	if len(threads) == 0 || sum <= 0 {
+		t.Errorf("threadCPU of the test process: %v", threads)
 	}
 	m, err := procMem(pid)
 	if err != nil {
