@@ -117,6 +117,10 @@ type Options struct {
 	Logger    *slog.Logger
 	Topic     string
 	Partition int32
+	// TopicID, unless zero, is the topic's id: Open writes it to the
+	// directory's partition.metadata, or fails with ErrInconsistentTopicID
+	// if that names another id.
+	TopicID TopicID
 
 	// DirFailed, if set, is shared by every log of one data directory: a
 	// log sets it on an I/O error and refuses appends once it is set.

@@ -18,12 +18,14 @@
 //	clean-shutdown                  marker: Close finished (see Opening)
 //	cleaner-checkpoint              compacted logs: where cleaning got to
 //	cleaner-swap                    compacted logs: a swap in progress
+//	partition.metadata              the topic's id (partition_metadata.go)
 //
-// A new partition's directory stays empty until its first append, which
-// creates the first segment file: creating a topic makes one directory per
-// partition and no files, and nothing in it needs to be durable (a crash
-// leaves an empty directory, or none, and Open starts a new log either
-// way; the metadata log says which partitions exist). Its first flush
+// A new partition's directory holds only partition.metadata until its
+// first append, which creates the first segment file: creating a topic
+// makes one directory and one small file per partition, and nothing in it
+// needs to be durable (a crash leaves an empty directory, or none, and
+// Open starts a new log either way; the metadata log says which partitions
+// exist, and partition.metadata is written again). Its first flush
 // syncs the directory and also the log dir that holds its entry, so that
 // flushed records cannot be lost with the directory.
 //

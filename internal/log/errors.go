@@ -25,6 +25,10 @@ var (
 	// ErrCorruptBatch: a batch handed to an append does not parse, or its
 	// offsets do not fit the log.
 	ErrCorruptBatch = errors.New("log: corrupt record batch")
+	// ErrInconsistentTopicID: the partition directory belongs to an
+	// earlier topic of the same name (its partition.metadata names another
+	// topic id); Kafka's INCONSISTENT_TOPIC_ID.
+	ErrInconsistentTopicID = errors.New("log: partition directory belongs to another topic id")
 	// ErrClosed: the log was closed or deleted.
 	ErrClosed = errors.New("log: closed")
 )

@@ -89,6 +89,9 @@ func Open(o Options) (*Log, error) {
 	if err := o.FS.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, storageErr("create partition dir", err)
 	}
+	if err := claimTopicID(o.FS, o.Dir, o.TopicID); err != nil {
+		return nil, fmt.Errorf("open log %s: %w", filepath.Base(o.Dir), err)
+	}
 	if err := l.load(); err != nil {
 		l.releaseAll()
 		return nil, fmt.Errorf("open log %s: %w", filepath.Base(o.Dir), err)

@@ -189,9 +189,9 @@ func (m *Manager) Offline() bool { return m.offline.Load() }
 func (m *Manager) Dir() string { return m.o.Dir }
 
 // options are the Options for one partition.
-func (m *Manager) options(tp TopicPartition, cfg Config) Options {
+func (m *Manager) options(tp TopicPartition, id TopicID, cfg Config) Options {
 	return Options{
-		FS: m.o.FS, Dir: filepath.Join(m.o.Dir, tp.DirName()), Config: cfg, Clock: m.o.Clock,
+		FS: m.o.FS, Dir: filepath.Join(m.o.Dir, tp.DirName()), TopicID: id, Config: cfg, Clock: m.o.Clock,
 		Logger: m.o.Logger, Topic: tp.Topic, Partition: tp.Partition,
 		DirFailed: &m.offline, Decompress: m.o.Decompress, cleanerWake: m.cleaners.notify,
 		flushLater: m.flushes.run,
@@ -202,6 +202,14 @@ func (m *Manager) options(tp TopicPartition, cfg Config) Options {
 // creating it with cfg if it is not open yet. An open log keeps its
 // config; use SetConfig to change it.
 func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
+	return m.GetOrCreateTopic(tp, TopicID{}, cfg)
+}
+
+// GetOrCreateTopic is GetOrCreate for the partition of topic id. A
+// directory on disk that belongs to another topic of the same name (a
+// deleted one, whose directory outlived it) is deleted first, so that its
+// records are never served as this topic's. Kafka calls such a log stray.
+func (m *Manager) GetOrCreateTopic(tp TopicPartition, id TopicID, cfg Config) (*Log, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -213,7 +221,15 @@ func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 	if m.offline.Load() {
 		return nil, fmt.Errorf("%w: data directory %s is offline", ErrStorage, m.o.Dir)
 	}
-	l, err := Open(m.options(tp, cfg))
+	l, err := Open(m.options(tp, id, cfg))
+	if errors.Is(err, ErrInconsistentTopicID) {
+		m.o.Logger.Warn("deleting the stray log of an earlier topic of the same name", "topic", tp.Topic, "partition", tp.Partition, "err", err)
+		if err = m.o.FS.RemoveAll(filepath.Join(m.o.Dir, tp.DirName())); err != nil {
+			err = storageErr("delete stray partition dir", err)
+		} else {
+			l, err = Open(m.options(tp, id, cfg))
+		}
+	}
 	if err != nil {
 		if errors.Is(err, ErrStorage) {
 			m.offline.Store(true)
@@ -271,7 +287,7 @@ func (m *Manager) openUnlocked(tp TopicPartition, cfg Config) (*Log, error) {
 	case ok:
 		return l, nil
 	}
-	l, err := Open(m.options(tp, cfg))
+	l, err := Open(m.options(tp, TopicID{}, cfg))
 	if err != nil {
 		if errors.Is(err, ErrStorage) {
 			m.offline.Store(true)

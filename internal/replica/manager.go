@@ -126,7 +126,7 @@ func (m *Manager) ensure(tp vlog.TopicPartition, id image.Uuid, pa *image.Partit
 			// delete its records.
 			return fmt.Errorf("partition %s-%d: not opened: its topic's config does not resolve", tp.Topic, tp.Partition)
 		}
-		l, err := m.logs.GetOrCreate(tp, cfg.Log)
+		l, err := m.logs.GetOrCreateTopic(tp, vlog.TopicID(id), cfg.Log)
 		if err != nil {
 			return fmt.Errorf("open log %s-%d: %w", tp.Topic, tp.Partition, err)
 		}
