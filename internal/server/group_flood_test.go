@@ -81,9 +81,10 @@ func TestGroupFloodDoesNotStarveOthers(t *testing.T) {
 	if o, ok := committed.Lookup("calm", 0); !ok || o.At != 50 {
 		t.Fatalf("committed offset during the flood: %+v", o)
 	}
-	if after := floodSent(); after <= before {
-		t.Fatalf("the flood stalled while the calm group ran (%d requests before, %d after)", before, after)
-	}
+	// The flood is still being served too. The calm group may finish
+	// before any flooding worker completes its next join and heartbeat
+	// (it takes a few milliseconds), so wait for one to.
+	testkit.Eventually(t, 10*time.Second, "the flood going on after the calm group ran", func() bool { return floodSent() > before })
 	// The flooded group holds no member: unknown member ids are refused and
 	// pending members that never rejoin are not members.
 	dg, err := b.Admin().DescribeGroups(cctx, "flood")
