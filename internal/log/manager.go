@@ -79,9 +79,18 @@ type Manager struct {
 	cleaners *cleanerPool
 	flushes  rollFlusher
 
-	mu     sync.Mutex
-	logs   map[TopicPartition]*Log
-	closed bool
+	mu      sync.Mutex
+	logs    map[TopicPartition]*Log
+	opening map[TopicPartition]*opening // opens under way, without mu
+	closed  bool
+}
+
+// opening is a partition's open under way; done closes when l and err are
+// set.
+type opening struct {
+	done chan struct{}
+	l    *Log
+	err  error
 }
 
 // NewManager creates the data directory if needed, takes its lock (a
@@ -95,7 +104,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	if err := o.FS.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, storageErr("create data dir", err)
 	}
-	m := &Manager{o: o, logs: map[TopicPartition]*Log{}, cleaners: newCleanerPool(o.Cleaner, o.Clock)}
+	m := &Manager{o: o, logs: map[TopicPartition]*Log{}, opening: map[TopicPartition]*opening{}, cleaners: newCleanerPool(o.Cleaner, o.Clock)}
 	m.flushes.sem = make(chan struct{}, rollFlushers)
 	if err := m.takeLock(); err != nil {
 		return nil, err
@@ -209,18 +218,53 @@ func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 // directory on disk that belongs to another topic of the same name (a
 // deleted one, whose directory outlived it) is deleted first, so that its
 // records are never served as this topic's. Kafka calls such a log stray.
+//
+// Logs open without the manager's lock, so that many partitions can open
+// (and recover) at once, as at start; a second call for a partition that
+// is opening waits for the first and gets its result.
 func (m *Manager) GetOrCreateTopic(tp TopicPartition, id TopicID, cfg Config) (*Log, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if l, ok := m.logs[tp]; ok {
+		m.mu.Unlock()
 		return l, nil
 	}
+	if op, ok := m.opening[tp]; ok {
+		m.mu.Unlock()
+		<-op.done
+		return op.l, op.err
+	}
 	if m.offline.Load() {
+		m.mu.Unlock()
 		return nil, fmt.Errorf("%w: data directory %s is offline", ErrStorage, m.o.Dir)
 	}
+	op := &opening{done: make(chan struct{})}
+	m.opening[tp] = op
+	m.mu.Unlock()
+
+	l, err := m.open(tp, id, cfg)
+	m.mu.Lock()
+	delete(m.opening, tp)
+	switch {
+	case err != nil:
+	case m.closed:
+		l.Close()
+		l, err = nil, ErrClosed
+	default:
+		m.logs[tp] = l
+	}
+	m.mu.Unlock()
+	op.l, op.err = l, err
+	close(op.done)
+	return l, err
+}
+
+// open opens the partition's log, deleting a stray directory first (see
+// GetOrCreateTopic).
+func (m *Manager) open(tp TopicPartition, id TopicID, cfg Config) (*Log, error) {
 	l, err := Open(m.options(tp, id, cfg))
 	if errors.Is(err, ErrInconsistentTopicID) {
 		m.o.Logger.Warn("deleting the stray log of an earlier topic of the same name", "topic", tp.Topic, "partition", tp.Partition, "err", err)
@@ -230,78 +274,10 @@ func (m *Manager) GetOrCreateTopic(tp TopicPartition, id TopicID, cfg Config) (*
 			l, err = Open(m.options(tp, id, cfg))
 		}
 	}
-	if err != nil {
-		if errors.Is(err, ErrStorage) {
-			m.offline.Store(true)
-		}
-		return nil, err
+	if errors.Is(err, ErrStorage) {
+		m.offline.Store(true)
 	}
-	m.logs[tp] = l
-	return l, nil
-}
-
-// OpenExisting opens, in parallel, the partitions found at start for which
-// cfg returns ok; the others are left alone.
-func (m *Manager) OpenExisting(cfg func(TopicPartition) (Config, bool)) error {
-	work := make(chan TopicPartition)
-	errs := make(chan error, len(m.existing))
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for tp := range work {
-				c, _ := cfg(tp)
-				if _, err := m.openUnlocked(tp, c); err != nil {
-					errs <- fmt.Errorf("%s: %w", tp, err)
-				}
-			}
-		}()
-	}
-	for _, tp := range m.existing {
-		if _, ok := cfg(tp); ok {
-			work <- tp
-		}
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	return errors.Join(all...)
-}
-
-// openUnlocked is GetOrCreate without holding the manager's lock while the
-// log opens, so that many partitions can open at once. The caller makes
-// sure that no two calls for one partition run at once.
-func (m *Manager) openUnlocked(tp TopicPartition, cfg Config) (*Log, error) {
-	m.mu.Lock()
-	l, ok := m.logs[tp]
-	closed := m.closed
-	m.mu.Unlock()
-	switch {
-	case closed:
-		return nil, ErrClosed
-	case ok:
-		return l, nil
-	}
-	l, err := Open(m.options(tp, TopicID{}, cfg))
-	if err != nil {
-		if errors.Is(err, ErrStorage) {
-			m.offline.Store(true)
-		}
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if other, ok := m.logs[tp]; ok {
-		l.Close()
-		return other, nil
-	}
-	m.logs[tp] = l
-	return l, nil
+	return l, err
 }
 
 // Get returns an open partition log.
@@ -350,7 +326,14 @@ func (m *Manager) Close() error {
 	for _, l := range m.logs {
 		logs = append(logs, l)
 	}
+	opens := make([]*opening, 0, len(m.opening))
+	for _, op := range m.opening {
+		opens = append(opens, op)
+	}
 	m.mu.Unlock()
+	for _, op := range opens {
+		<-op.done // it closes its log, seeing closed
+	}
 	err := forEachParallel(logs, 8, (*Log).Close)
 	m.flushes.close()
 	if e := m.unlock(); e != nil && err == nil {

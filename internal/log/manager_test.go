@@ -73,9 +73,7 @@ func TestManagerLifecycle(t *testing.T) {
 	if got := m.Existing(); len(got) != 2 || got[0] != tps[0] || got[1] != tps[1] {
 		t.Fatalf("Existing = %v", got)
 	}
-	if err := m.OpenExisting(func(TopicPartition) (Config, bool) { return DefaultConfig(), true }); err != nil {
-		t.Fatal(err)
-	}
+	openAll(t, m, m.Existing(), DefaultConfig())
 	if l, ok := m.Get(tps[1]); !ok || l.LogEndOffset() != 2 {
 		t.Fatal("reopened partition")
 	}
@@ -185,4 +183,62 @@ func TestManagerOfflineAfterIOError(t *testing.T) {
 	wantErr(t, err, ErrStorage)
 	_, err = m.GetOrCreate(TopicPartition{"c", 0}, DefaultConfig())
 	wantErr(t, err, ErrStorage)
+}
+
+// openAll opens the partitions at once, as the broker does at start, and
+// opens each a second time meanwhile: the second call must get the same
+// log, not a second open of the same directory.
+func openAll(t testing.TB, m *Manager, tps []TopicPartition, cfg Config) {
+	t.Helper()
+	var wg sync.WaitGroup
+	logs := make([][2]*Log, len(tps))
+	errs := make([]error, 2*len(tps))
+	for i, tp := range tps {
+		for k := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				logs[i][k], errs[2*i+k] = m.GetOrCreate(tp, cfg)
+			}()
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range logs {
+		if l[0] != l[1] {
+			t.Fatalf("%s opened twice", tps[i])
+		}
+	}
+}
+
+// TestCloseWhileOpening: Close waits for opens under way; each of them
+// returns its log or ErrClosed, and a new manager can take the directory
+// at once.
+func TestCloseWhileOpening(t *testing.T) {
+	fs := vfs.NewMem()
+	m := newManager(t, fs, clock.NewManual(t0), "/data")
+	var wg sync.WaitGroup
+	errs := make([]error, 50)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = m.GetOrCreate(TopicPartition{"t", int32(i)}, DefaultConfig())
+		}()
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, ErrClosed) {
+			t.Fatalf("open %d: %v", i, err)
+		}
+	}
+	m = newManager(t, fs, clock.NewManual(t0), "/data")
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -43,9 +43,7 @@ func TestCleanRestartManyPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if err := m.OpenExisting(func(TopicPartition) (Config, bool) { return cfg, true }); err != nil {
-		t.Fatal(err)
-	}
+	openAll(t, m, m.Existing(), cfg)
 	took := time.Since(start)
 	segs := 0
 	for _, l := range m.Logs() {
