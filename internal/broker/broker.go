@@ -161,6 +161,11 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 			AutoCreateTopics: cfg.AutoCreateTopics,
 			FetchMaxBytes:    cfg.FetchMaxBytes,
 			LogDir:           dir,
+
+			SendBufferBytes:      cfg.SocketSendBufferBytes,
+			ReceiveBufferBytes:   cfg.SocketReceiveBufferBytes,
+			ConnectionsMaxIdle:   time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond,
+			DeleteTopicsDisabled: !cfg.DeleteTopicEnable,
 		},
 		Controller: b.ctl, Replicas: b.replicas, Logs: b.logs,
 		Configs: describer{cfg}, Groups: b.groups, Clock: o.Clock,

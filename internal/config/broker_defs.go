@@ -93,14 +93,17 @@ func networkDefs() []Def {
 			"Kafka's request handler thread count. Accepted and ignored: Vltava handles requests on goroutines.").dynamic(),
 		def("socket.request.max.bytes", Int, "104857600", atLeast(1),
 			"The largest request frame accepted; a larger size prefix closes the connection."),
-		def("socket.send.buffer.bytes", Int, "102400", nil,
-			"SO_SNDBUF of client sockets; -1 leaves the OS default."),
-		def("socket.receive.buffer.bytes", Int, "102400", nil,
-			"SO_RCVBUF of client sockets; -1 leaves the OS default."),
+		def("socket.send.buffer.bytes", Int, "-1", bufferSize,
+			"SO_SNDBUF of client sockets; -1 leaves the kernel's default and its autotuning. "+
+				"Kafka's default is 102400; Vltava's is -1, which costs less CPU per record and streams large fetches faster."),
+		def("socket.receive.buffer.bytes", Int, "-1", bufferSize,
+			"SO_RCVBUF of client sockets; -1 leaves the kernel's default and its autotuning. "+
+				"Kafka's default is 102400; with it the broker spends about a quarter more CPU per produced record."),
 		def("queued.max.requests", Int, "500", atLeast(1),
-			"Requests read but not yet handled, per broker, before reading stops."),
+			"Kafka's bound on requests queued for its handler threads. Accepted and ignored: "+
+				"Vltava handles each request on its connection's goroutine, and bounds the requests in flight per connection."),
 		def("connections.max.idle.ms", Long, "600000", nil,
-			"Idle connections are closed after this many milliseconds."),
+			"A connection with no request or response for this long, and none in flight, is closed; -1 never closes one."),
 		def("fetch.max.bytes", Int, "57671680", atLeast(1024),
 			"The most bytes a fetch response may carry."),
 	}

@@ -231,3 +231,12 @@ func gzipLevel(x any) error {
 	}
 	return errors.New("must be between 1 and 9, or -1")
 }
+
+// bufferSize checks a socket buffer size: -1 (the kernel's default) or
+// positive, as Kafka's socket server takes it (0 makes its setsockopt fail).
+func bufferSize(x any) error {
+	if n, ok := asInt64(x); ok && (n == -1 || n > 0) {
+		return nil
+	}
+	return errors.New("must be -1 (the kernel's default) or positive")
+}

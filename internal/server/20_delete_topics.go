@@ -5,6 +5,9 @@ package server
 // Deletes topics by name, or by id (v6+). The logs are deleted when the
 // broker applies the metadata change.
 //
+// With delete.topic.enable=false every topic gets TOPIC_DELETION_DISABLED
+// (INVALID_REQUEST before v3, which lacks that code), as in Kafka.
+//
 // Left out: the request timeout (deletion is synchronous on a single node).
 
 import (
@@ -29,6 +32,18 @@ func (s *Server) handleDeleteTopics(r *request) (kmsg.Response, error) {
 		for _, t := range req.Topics {
 			asks = append(asks, ask{name: t.Topic, id: t.TopicID})
 		}
+	}
+	if s.o.Settings.DeleteTopicsDisabled {
+		code := kerr.TopicDeletionDisabled
+		if req.Version < 3 {
+			code = kerr.InvalidRequest
+		}
+		for _, a := range asks {
+			rt := kmsg.NewDeleteTopicsResponseTopic()
+			rt.Topic, rt.TopicID, rt.ErrorCode = a.name, a.id, code.Code
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil
 	}
 	var names []string
 	var idx []int

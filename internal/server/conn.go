@@ -11,6 +11,7 @@ import (
 	"math/bits"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -32,6 +33,9 @@ type conn struct {
 	log      *slog.Logger
 	slots    chan struct{}  // one per request read and not yet answered
 	inflight sync.WaitGroup // requests read and not yet written
+	// lastActive is when a request was last read or responses last
+	// written, in Server.now's nanoseconds (idle.go).
+	lastActive atomic.Int64
 
 	mu      sync.Mutex
 	pending []*request // read and not yet written, in arrival order
@@ -73,6 +77,7 @@ func newConn(s *Server, nc net.Conn, listener string) *conn {
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 	}
+	c.touch()
 	return c
 }
 
@@ -303,6 +308,7 @@ func (r *request) respond(resp kmsg.Response) {
 func (c *conn) enqueue(r *request) {
 	c.slots <- struct{}{}
 	c.inflight.Add(1)
+	c.touch()
 	c.mu.Lock()
 	c.pending = append(c.pending, r)
 	c.mu.Unlock()
@@ -455,6 +461,7 @@ func (c *conn) finishBatch(err error) {
 		c.buf = nil // don't pin a huge buffer
 	}
 	c.buf = c.buf[:0]
+	c.touch()
 	for range n {
 		<-c.slots
 		c.inflight.Done()

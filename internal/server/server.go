@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/vltava/vltava/internal/clock"
 	"github.com/vltava/vltava/internal/group"
@@ -57,6 +58,17 @@ type Settings struct {
 	FetchMaxBytes        int32 // fetch.max.bytes
 	LogDir               string
 	MaxInflightPerClient int
+	// SendBufferBytes and ReceiveBufferBytes are the SO_SNDBUF and
+	// SO_RCVBUF of client connections (socket.send.buffer.bytes,
+	// socket.receive.buffer.bytes); 0 or less leaves the kernel's default
+	// and its autotuning.
+	SendBufferBytes, ReceiveBufferBytes int32
+	// ConnectionsMaxIdle closes a connection that has had no request or
+	// response for this long and has none in flight
+	// (connections.max.idle.ms); 0 or less: never.
+	ConnectionsMaxIdle time.Duration
+	// DeleteTopicsDisabled refuses DeleteTopics (delete.topic.enable=false).
+	DeleteTopicsDisabled bool
 }
 
 // ConfigDescriber renders configs for DescribeConfigs and CreateTopics,
@@ -97,6 +109,9 @@ type Server struct {
 	sessions *fetchSessions
 	bodies   bodyPool
 
+	start time.Time     // the zero of connections' activity times (idle.go)
+	quit  chan struct{} // closed by Close
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
@@ -114,7 +129,7 @@ func New(o Options) *Server {
 	if o.Loggers == nil {
 		o.Loggers = logging.FromLogger(o.Logger)
 	}
-	s := &Server{o: o, log: o.Logger, conns: map[*conn]struct{}{}}
+	s := &Server{o: o, log: o.Logger, conns: map[*conn]struct{}{}, start: time.Now(), quit: make(chan struct{})}
 	s.sessions = newFetchSessions(o.Settings.MaxFetchSessions)
 	for _, h := range handlerTable {
 		s.handlers[h.key] = h
@@ -129,6 +144,13 @@ func (s *Server) Serve(ctx context.Context) {
 		go func() {
 			defer s.wg.Done()
 			s.accept(ctx, name, ln)
+		}()
+	}
+	if s.o.Settings.ConnectionsMaxIdle > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.reapIdle(ctx)
 		}()
 	}
 	go func() {
@@ -147,7 +169,7 @@ func (s *Server) accept(ctx context.Context, name string, ln net.Listener) {
 			return
 		}
 		if tc, ok := nc.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
+			s.tune(tc)
 		}
 		c := newConn(s, nc, name)
 		s.mu.Lock()
@@ -169,6 +191,23 @@ func (s *Server) accept(ctx context.Context, name string, ln net.Listener) {
 	}
 }
 
+// tune sets a client connection's socket options. Failures are logged and
+// the connection is served anyway, with the kernel's settings.
+func (s *Server) tune(tc *net.TCPConn) {
+	_ = tc.SetNoDelay(true)
+	set := s.o.Settings
+	if set.SendBufferBytes > 0 {
+		if err := tc.SetWriteBuffer(int(set.SendBufferBytes)); err != nil {
+			s.log.Warn("setting socket.send.buffer.bytes", "err", err)
+		}
+	}
+	if set.ReceiveBufferBytes > 0 {
+		if err := tc.SetReadBuffer(int(set.ReceiveBufferBytes)); err != nil {
+			s.log.Warn("setting socket.receive.buffer.bytes", "err", err)
+		}
+	}
+}
+
 // Close stops accepting, closes every connection and waits for them.
 func (s *Server) Close() {
 	s.mu.Lock()
@@ -177,6 +216,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	close(s.quit)
 	for _, ln := range s.o.Listeners {
 		ln.Close()
 	}
