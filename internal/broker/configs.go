@@ -2,7 +2,6 @@ package broker
 
 import (
 	"github.com/vltava/vltava/internal/config"
-	vlog "github.com/vltava/vltava/internal/log"
 	"github.com/vltava/vltava/internal/metadata/image"
 	"github.com/vltava/vltava/internal/replica"
 	"github.com/vltava/vltava/internal/server"
@@ -13,32 +12,7 @@ import (
 // names overrides that could not be used.
 func replicaConfig(b *config.Broker, d config.Dynamic, overrides map[string]string) (_ replica.Config, ignored []string) {
 	t, ignored := config.ResolveStoredTopic(b, d, overrides)
-	return replica.Config{
-		Log: vlog.Config{
-			SegmentBytes:                  t.SegmentBytes,
-			SegmentMs:                     t.SegmentMs,
-			SegmentIndexBytes:             t.SegmentIndexBytes,
-			IndexIntervalBytes:            t.IndexIntervalBytes,
-			RetentionMs:                   t.RetentionMs,
-			RetentionBytes:                t.RetentionBytes,
-			FlushMessages:                 t.FlushMessages,
-			FlushMs:                       t.FlushMs,
-			MessageTimestampLogAppendTime: t.TimestampType == "LogAppendTime",
-			Compact:                       t.Compact,
-			Delete:                        t.Delete,
-			MinCleanableDirtyRatio:        t.MinCleanableDirtyRatio,
-			MinCompactionLagMs:            t.MinCompactionLagMs,
-			MaxCompactionLagMs:            t.MaxCompactionLagMs,
-			DeleteRetentionMs:             t.DeleteRetentionMs,
-		},
-		MaxMessageBytes:      int(t.MaxMessageBytes),
-		TimestampBeforeMaxMs: t.TimestampBeforeMaxMs,
-		TimestampAfterMaxMs:  t.TimestampAfterMaxMs,
-		LogAppendTime:        t.TimestampType == "LogAppendTime",
-		Compact:              t.Compact,
-		MinInsyncReplicas:    t.MinInsyncReplicas,
-		Codec:                replica.CodecFor(t.CompressionType),
-	}, ignored
+	return replica.ConfigFor(t), ignored
 }
 
 // describer renders configs for the server's DescribeConfigs and

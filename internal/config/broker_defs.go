@@ -130,9 +130,9 @@ func topicDefaultDefs() []Def {
 		def("compression.gzip.level", Int, "-1", gzipLevel,
 			"gzip level when compression.type is gzip.").topic("compression.gzip.level", 1).dynamic(),
 		def("compression.lz4.level", Int, "9", between(1, 17),
-			"lz4 level when compression.type is lz4.").topic("compression.lz4.level", 1).dynamic(),
+			"lz4 level when compression.type is lz4: 9 is LZ4's fast compressor, any other level its high compressor (pierrec/lz4 levels go to 9).").topic("compression.lz4.level", 1).dynamic(),
 		def("compression.zstd.level", Int, "3", between(-131072, 22),
-			"zstd level when compression.type is zstd.").topic("compression.zstd.level", 1).dynamic(),
+			"zstd level when compression.type is zstd, mapped to klauspost/compress's four speeds (below 3, 3-5, 6-9, 10 and up).").topic("compression.zstd.level", 1).dynamic(),
 		def("message.max.bytes", Int, "1048588", atLeast(0),
 			"The largest record batch accepted, after compression.").topic("max.message.bytes", 1).dynamic(),
 	}

@@ -21,10 +21,15 @@ import (
 // compressed with the codec in h.Attributes; codecs may be nil for an
 // uncompressed batch.
 func BuildBatch(dst []byte, h Header, records []Record, codecs *Codecs) ([]byte, error) {
+	return BuildBatchLevels(dst, h, records, codecs, DefaultLevels())
+}
+
+// BuildBatchLevels is BuildBatch compressing at the given levels.
+func BuildBatchLevels(dst []byte, h Header, records []Record, codecs *Codecs, lv Levels) ([]byte, error) {
 	start := len(dst)
 	dst = append(grow(dst, HeaderSize), make([]byte, HeaderSize)...)
 	var err error
-	if dst, err = appendRecordsSection(dst, h.Codec(), records, codecs); err != nil {
+	if dst, err = appendRecordsSection(dst, h.Codec(), records, codecs, lv); err != nil {
 		return dst[:start], err
 	}
 	fillHeader(dst[start:], &h, records)
@@ -32,7 +37,7 @@ func BuildBatch(dst []byte, h Header, records []Record, codecs *Codecs) ([]byte,
 }
 
 // appendRecordsSection appends the records, compressed with codec.
-func appendRecordsSection(dst []byte, codec int, records []Record, codecs *Codecs) ([]byte, error) {
+func appendRecordsSection(dst []byte, codec int, records []Record, codecs *Codecs, lv Levels) ([]byte, error) {
 	if codec == CodecNone {
 		for i := range records {
 			dst = AppendRecord(dst, &records[i])
@@ -47,7 +52,7 @@ func appendRecordsSection(dst []byte, codec int, records []Record, codecs *Codec
 	for i := range records {
 		*buf = AppendRecord(*buf, &records[i])
 	}
-	return codecs.Compress(codec, *buf, dst)
+	return codecs.CompressLevels(codec, lv, *buf, dst)
 }
 
 // fillHeader writes the header of the batch b, whose records section is

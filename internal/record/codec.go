@@ -42,19 +42,39 @@ var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 type Codecs struct {
 	maxOut int // cap on one decompressed payload
 
-	gzr  sync.Pool // *gzipReader
-	gzw  sync.Pool // *gzip.Writer
-	lz4r sync.Pool // *lz4Reader
-	lz4w sync.Pool // *lz4.Writer
-	bufs sync.Pool // *[]byte scratch buffers
+	gzr  sync.Pool     // *gzipReader
+	gzw  [11]sync.Pool // *gzip.Writer, by level+1 (levels -1 to 9)
+	lz4r sync.Pool     // *lz4Reader
+	lz4w [10]sync.Pool // *lz4.Writer: [0] the fast compressor, [n] pierrec/lz4's Level n
+	bufs sync.Pool     // *[]byte scratch buffers
 
 	zdecOnce sync.Once
 	zdec     *zstd.Decoder
 	zdecErr  error
-	zencOnce sync.Once
-	zenc     *zstd.Encoder
-	zencErr  error
+	zenc     [4]zstdEnc // by zstd.EncoderLevel-1
 }
+
+// zstdEnc is one zstd encoder, made on first use.
+type zstdEnc struct {
+	once sync.Once
+	enc  *zstd.Encoder
+	err  error
+}
+
+// Levels are compression levels with Kafka's meaning (KIP-390:
+// compression.gzip.level, compression.lz4.level, compression.zstd.level).
+type Levels struct {
+	Gzip int // -1 (the default, 6) or 1-9
+	LZ4  int // 1-17; 9 (the default) is LZ4's fast compressor, any other its high compressor at that level
+	Zstd int // -131072 to 22; 3 is the default
+}
+
+// defaultLZ4Level is Kafka's default compression.lz4.level, which means
+// LZ4's fast compressor.
+const defaultLZ4Level = 9
+
+// DefaultLevels are Kafka's default levels, those Compress uses.
+func DefaultLevels() Levels { return Levels{Gzip: -1, LZ4: defaultLZ4Level, Zstd: 3} }
 
 // CodecsOption configures NewCodecs.
 type CodecsOption func(*Codecs)
@@ -121,17 +141,26 @@ func (c *Codecs) Decompress(codec int, src, dst []byte) ([]byte, error) {
 // write; every client reads it). LZ4 output is an LZ4 frame with 64 KiB
 // blocks, as the Java client writes.
 func (c *Codecs) Compress(codec int, src, dst []byte) ([]byte, error) {
+	return c.CompressLevels(codec, DefaultLevels(), src, dst)
+}
+
+// CompressLevels is Compress at the given levels. Levels outside Kafka's
+// ranges are clamped into them. The Go libraries have fewer levels than
+// Kafka's Java ones: an LZ4 level other than 9 uses pierrec/lz4's level
+// min(n, 9), and zstd levels map to klauspost/compress's four speeds as
+// zstd.EncoderLevelFromZstd does.
+func (c *Codecs) CompressLevels(codec int, lv Levels, src, dst []byte) ([]byte, error) {
 	switch codec {
 	case CodecNone:
 		return append(dst, src...), nil
 	case CodecGzip:
-		return c.gzip(src, dst)
+		return c.gzip(src, dst, lv.Gzip)
 	case CodecSnappy:
 		return c.snappy(src, dst)
 	case CodecLZ4:
-		return c.lz4(src, dst)
+		return c.lz4(src, dst, lv.LZ4)
 	case CodecZstd:
-		enc, err := c.zstdEncoder()
+		enc, err := c.zstdEncoder(lv.Zstd)
 		if err != nil {
 			return dst, err
 		}
@@ -241,15 +270,22 @@ func (c *Codecs) gunzip(src, dst []byte) ([]byte, error) {
 	return readAllCapped(&r.zr, dst, c.maxOut)
 }
 
-func (c *Codecs) gzip(src, dst []byte) ([]byte, error) {
+func (c *Codecs) gzip(src, dst []byte, level int) ([]byte, error) {
+	if level < 1 || level > 9 {
+		level = gzip.DefaultCompression
+	}
+	pool := &c.gzw[level+1]
 	w := &appendWriter{b: dst}
-	zw, _ := c.gzw.Get().(*gzip.Writer)
+	zw, _ := pool.Get().(*gzip.Writer)
 	if zw == nil {
-		zw = gzip.NewWriter(w)
+		var err error
+		if zw, err = gzip.NewWriterLevel(w, level); err != nil {
+			return dst, fmt.Errorf("gzip: %w", err)
+		}
 	} else {
 		zw.Reset(w)
 	}
-	defer c.gzw.Put(zw)
+	defer pool.Put(zw)
 	if _, err := zw.Write(src); err != nil {
 		return dst, fmt.Errorf("gzip: %w", err)
 	}
@@ -273,18 +309,27 @@ func (c *Codecs) unlz4(src, dst []byte) ([]byte, error) {
 	return readAllCapped(r.zr, dst, c.maxOut)
 }
 
-func (c *Codecs) lz4(src, dst []byte) ([]byte, error) {
+func (c *Codecs) lz4(src, dst []byte, level int) ([]byte, error) {
+	n := 0 // the fast compressor, as Kafka's default level 9
+	if level != defaultLZ4Level {
+		n = min(max(level, 1), 9)
+	}
+	pool := &c.lz4w[n]
 	w := &appendWriter{b: dst}
-	zw, _ := c.lz4w.Get().(*lz4.Writer)
+	zw, _ := pool.Get().(*lz4.Writer)
 	if zw == nil {
 		zw = lz4.NewWriter(w)
-		if err := zw.Apply(lz4.BlockSizeOption(lz4.Block64Kb)); err != nil {
+		lvl := lz4.Fast
+		if n > 0 {
+			lvl = lz4.CompressionLevel(1 << (8 + n)) // pierrec/lz4's Level1..Level9
+		}
+		if err := zw.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.CompressionLevelOption(lvl)); err != nil {
 			return dst, fmt.Errorf("lz4: %w", err)
 		}
 	} else {
 		zw.Reset(w)
 	}
-	defer c.lz4w.Put(zw)
+	defer pool.Put(zw)
 	if _, err := zw.Write(src); err != nil {
 		return dst, fmt.Errorf("lz4: %w", err)
 	}
@@ -360,14 +405,17 @@ func (c *Codecs) zstdDecoder() (*zstd.Decoder, error) {
 	return c.zdec, c.zdecErr
 }
 
-func (c *Codecs) zstdEncoder() (*zstd.Encoder, error) {
-	c.zencOnce.Do(func() {
-		c.zenc, c.zencErr = zstd.NewWriter(nil,
+func (c *Codecs) zstdEncoder(level int) (*zstd.Encoder, error) {
+	speed := zstd.EncoderLevelFromZstd(level)
+	e := &c.zenc[speed-1]
+	e.once.Do(func() {
+		e.enc, e.err = zstd.NewWriter(nil,
+			zstd.WithEncoderLevel(speed),
 			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithWindowSize(64<<10),
 			zstd.WithZeroFrames(true))
 	})
-	return c.zenc, c.zencErr
+	return e.enc, e.err
 }
 
 func (c *Codecs) unzstd(src, dst []byte) ([]byte, error) {

@@ -177,3 +177,67 @@ func TestCodecsConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// levelData is text-like data whose compressed size depends on the level:
+// words drawn from a small vocabulary by a fixed pseudo-random sequence.
+func levelData(n int) []byte {
+	words := []string{"vltava ", "moldau ", "prague ", "bridge ", "charles ", "river ", "flows ", "north ", "into ", "the ", "elbe ", "at ", "melnik "}
+	out := make([]byte, 0, n+8)
+	x := uint32(1)
+	for len(out) < n {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		out = append(out, words[x%uint32(len(words))]...)
+	}
+	return out[:n]
+}
+
+// TestCompressLevels: every level of each codec round-trips, Compress is
+// CompressLevels at Kafka's default levels, and a higher level compresses
+// the same data smaller than a low one, so the level reaches the encoder.
+func TestCompressLevels(t *testing.T) {
+	c := NewCodecs()
+	src := levelData(256 << 10)
+	size := func(codec int, lv Levels) int {
+		t.Helper()
+		comp, err := c.CompressLevels(codec, lv, src, nil)
+		if err != nil {
+			t.Fatalf("%s %+v: %v", codecName(codec), lv, err)
+		}
+		got, err := c.Decompress(codec, comp, nil)
+		if err != nil || !bytes.Equal(got, src) {
+			t.Fatalf("%s %+v: round trip failed: %v", codecName(codec), lv, err)
+		}
+		return len(comp)
+	}
+	def := DefaultLevels()
+	for _, codec := range allCodecs {
+		comp, err := c.Compress(codec, src, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := c.CompressLevels(codec, def, src, nil)
+		if !bytes.Equal(comp, again) {
+			t.Errorf("%s: Compress differs from CompressLevels at the default levels", codecName(codec))
+		}
+	}
+	for _, lv := range []int{-1, 1, 2, 5, 9, 0, 10, -7} { // 0, 10 and -7 are clamped to the default
+		size(CodecGzip, Levels{Gzip: lv})
+	}
+	if lo, hi := size(CodecGzip, Levels{Gzip: 1}), size(CodecGzip, Levels{Gzip: 9}); hi >= lo {
+		t.Errorf("gzip level 9: %d bytes, not smaller than level 1's %d", hi, lo)
+	}
+	for lv := 1; lv <= 17; lv++ {
+		size(CodecLZ4, Levels{LZ4: lv})
+	}
+	if fast, hc := size(CodecLZ4, Levels{LZ4: 9}), size(CodecLZ4, Levels{LZ4: 17}); hc >= fast {
+		t.Errorf("lz4 level 17 (high compressor): %d bytes, not smaller than level 9's (fast) %d", hc, fast)
+	}
+	for _, lv := range []int{-131072, -5, 1, 3, 6, 10, 22} {
+		size(CodecZstd, Levels{Zstd: lv})
+	}
+	if fast, best := size(CodecZstd, Levels{Zstd: 1}), size(CodecZstd, Levels{Zstd: 19}); best >= fast {
+		t.Errorf("zstd level 19: %d bytes, not smaller than level 1's %d", best, fast)
+	}
+}

@@ -105,32 +105,7 @@ func resolveLikeBroker(b *config.Broker, im *image.Image, overrides map[string]s
 	if err != nil {
 		return replica.Config{}, err
 	}
-	return replica.Config{
-		Log: vlog.Config{
-			SegmentBytes:                  tc.SegmentBytes,
-			SegmentMs:                     tc.SegmentMs,
-			SegmentIndexBytes:             tc.SegmentIndexBytes,
-			IndexIntervalBytes:            tc.IndexIntervalBytes,
-			RetentionMs:                   tc.RetentionMs,
-			RetentionBytes:                tc.RetentionBytes,
-			FlushMessages:                 tc.FlushMessages,
-			FlushMs:                       tc.FlushMs,
-			MessageTimestampLogAppendTime: tc.TimestampType == "LogAppendTime",
-			Compact:                       tc.Compact,
-			Delete:                        tc.Delete,
-			MinCleanableDirtyRatio:        tc.MinCleanableDirtyRatio,
-			MinCompactionLagMs:            tc.MinCompactionLagMs,
-			MaxCompactionLagMs:            tc.MaxCompactionLagMs,
-			DeleteRetentionMs:             tc.DeleteRetentionMs,
-		},
-		MaxMessageBytes:      int(tc.MaxMessageBytes),
-		TimestampBeforeMaxMs: tc.TimestampBeforeMaxMs,
-		TimestampAfterMaxMs:  tc.TimestampAfterMaxMs,
-		LogAppendTime:        tc.TimestampType == "LogAppendTime",
-		Compact:              tc.Compact,
-		MinInsyncReplicas:    tc.MinInsyncReplicas,
-		Codec:                replica.CodecFor(tc.CompressionType),
-	}, nil
+	return replica.ConfigFor(tc), nil
 }
 
 type resolveError struct{}

@@ -31,6 +31,9 @@ type Config struct {
 	// Codec is the codec batches are stored with (compression.type), or
 	// -1 to keep them as the producer sent them.
 	Codec int
+	// Levels are the compression levels of recompressed batches
+	// (compression.gzip.level, .lz4.level, .zstd.level).
+	Levels record.Levels
 }
 
 // Partition is one partition hosted by this broker.
@@ -110,7 +113,7 @@ func (p *Partition) Append(batch []byte, acks int16) (AppendResult, error) {
 		record.SetCreateTime(batch, vr.MaxTimestamp)
 	}
 	if cfg.Codec >= 0 && vr.Header.Codec() != cfg.Codec {
-		if batch, err = recompress(batch, cfg.Codec, p.codecs); err != nil {
+		if batch, err = recompress(batch, cfg.Codec, cfg.Levels, p.codecs); err != nil {
 			return AppendResult{}, err
 		}
 		// As Kafka, check the size again: recompressing may have grown

@@ -28,7 +28,7 @@ func CodecFor(compressionType string) int {
 // recompress rebuilds a validated batch with another codec, as Kafka does
 // for a topic whose compression.type names one. Everything but the
 // compression is kept: producer fields, timestamps, records and headers.
-func recompress(batch []byte, codec int, codecs *record.Codecs) ([]byte, error) {
+func recompress(batch []byte, codec int, lv record.Levels, codecs *record.Codecs) ([]byte, error) {
 	h, err := record.ParseHeader(batch)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func recompress(batch []byte, codec int, codecs *record.Codecs) ([]byte, error) 
 		return nil, fmt.Errorf("recompress: %w", err)
 	}
 	h.Attributes = h.Attributes&^record.AttrCompressionMask | int16(codec)
-	return record.BuildBatch(nil, h, recs, codecs)
+	return record.BuildBatchLevels(nil, h, recs, codecs, lv)
 }
 
 func cloneNullable(b []byte) []byte {

@@ -190,3 +190,44 @@ func TestAppendRecompressedBatchOverMaxMessageBytes(t *testing.T) {
 		t.Errorf("stored %d batches; want one uncompressed batch of at most 1000 bytes", len(bs))
 	}
 }
+
+// TestRecompressionUsesTheTopicLevel: a topic's compression.<codec>.level
+// is the level its recompressed batches are written at (KIP-390).
+func TestRecompressionUsesTheTopicLevel(t *testing.T) {
+	words := []string{"vltava ", "moldau ", "prague ", "bridge ", "charles ", "river ", "flows ", "north ", "elbe "}
+	var recs []record.Record
+	for i := range 400 {
+		var v []byte
+		for j := range 40 {
+			v = append(v, words[(i*7+j*j)%len(words)]...)
+		}
+		recs = append(recs, record.Record{OffsetDelta: int32(i), Value: v})
+	}
+	for _, tc := range []struct {
+		codec           string
+		key             string
+		low, high       string
+		lowName, hiName string
+	}{
+		{"gzip", "compression.gzip.level", "1", "9", "1", "9"},
+		{"lz4", "compression.lz4.level", "9", "17", "9 (fast)", "17"},
+		{"zstd", "compression.zstd.level", "1", "19", "1", "19"},
+	} {
+		t.Run(tc.codec, func(t *testing.T) {
+			stored := func(level string) int {
+				_, p := leader(t, map[string]string{"compression.type": tc.codec, tc.key: level})
+				if _, err := p.Append(produceRecords(t, batchOpts{}, recs), 1); err != nil {
+					t.Fatal(err)
+				}
+				bs := readStored(t, p, 0)
+				if len(bs) != 1 || bs[0].h.Codec() != replica.CodecFor(tc.codec) || !recordsEqual(bs[0].recs, recs) {
+					t.Fatalf("level %s: stored %d batches, codec %d", level, len(bs), bs[0].h.Codec())
+				}
+				return int(bs[0].h.Length)
+			}
+			if lo, hi := stored(tc.low), stored(tc.high); hi >= lo {
+				t.Errorf("%s=%s stored %d bytes, not fewer than %s=%s's %d", tc.key, tc.hiName, hi, tc.key, tc.lowName, lo)
+			}
+		})
+	}
+}
