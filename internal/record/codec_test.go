@@ -198,7 +198,7 @@ func levelData(n int) []byte {
 // the same data smaller than a low one, so the level reaches the encoder.
 func TestCompressLevels(t *testing.T) {
 	c := NewCodecs()
-	src := levelData(256 << 10)
+	src := levelData(96 << 10)
 	size := func(codec int, lv Levels) int {
 		t.Helper()
 		comp, err := c.CompressLevels(codec, lv, src, nil)
