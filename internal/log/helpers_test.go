@@ -187,3 +187,32 @@ func wantErr(t testing.TB, err, target error) {
 		t.Fatalf("error %v, want %v", err, target)
 	}
 }
+
+// idemAt is a one-record idempotent batch with maxTimestamp ts.
+func idemAt(pid int64, epoch int16, seq int32, ts int64) spec {
+	s := idem(pid, epoch, seq, 1)
+	s.ts = ts
+	return s
+}
+
+// txnAt is a one-record transactional batch with maxTimestamp ts.
+func txnAt(pid int64, epoch int16, seq int32, ts int64) spec {
+	s := idemAt(pid, epoch, seq, ts)
+	s.attrs = record.AttrTransactional
+	return s
+}
+
+// markerAt is a transaction marker of the producer (a control batch; the
+// log reads only its header) with maxTimestamp ts.
+func markerAt(pid int64, epoch int16, ts int64) spec {
+	return spec{n: 1, ts: ts, pid: pid, epoch: epoch, seq: -1, attrs: record.AttrTransactional | record.AttrControl}
+}
+
+func mustAppend(t *testing.T, l *Log, s spec) AppendInfo {
+	t.Helper()
+	info, err := l.AppendAsLeader(s.build(), 0)
+	if err != nil {
+		t.Fatalf("append %+v: %v", s, err)
+	}
+	return info
+}

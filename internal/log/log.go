@@ -204,7 +204,10 @@ type ProducerInfo struct {
 	// LastSequence is the last sequence number appended; -1 when the
 	// producer has state but no batch left (its epoch was bumped).
 	LastSequence int32
-	// LastTimestamp is the max timestamp of its last batch; -1 if none.
+	// LastTimestamp is the maxTimestamp of its last batch or transaction
+	// marker, from which its idle time counts (producer.id.expiration.ms).
+	// For a producer loaded from a VPS1 snapshot, which did not record it,
+	// it may be the time the snapshot was read (see decodeProducers).
 	LastTimestamp int64
 	// TxnStartOffset is the first offset of its open transaction, or -1.
 	TxnStartOffset int64
@@ -216,11 +219,7 @@ func (l *Log) Producers() []ProducerInfo {
 	defer l.mu.Unlock()
 	out := make([]ProducerInfo, 0, len(l.producers))
 	for id, e := range l.producers {
-		pi := ProducerInfo{ID: id, Epoch: e.epoch, LastSequence: e.lastSeq(), LastTimestamp: -1, TxnStartOffset: e.txnFirstOffset}
-		if n := len(e.batches); n > 0 {
-			pi.LastTimestamp = e.batches[n-1].timestamp
-		}
-		out = append(out, pi)
+		out = append(out, ProducerInfo{ID: id, Epoch: e.epoch, LastSequence: e.lastSeq(), LastTimestamp: e.lastTimestamp, TxnStartOffset: e.txnFirstOffset})
 	}
 	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out

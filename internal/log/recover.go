@@ -334,7 +334,7 @@ func (l *Log) loadProducers(snaps []int64, clean bool) error {
 		if err != nil {
 			continue
 		}
-		ps, err := decodeProducers(b)
+		ps, err := decodeProducers(b, l.nowMs())
 		if err != nil {
 			l.logger.Warn("ignoring corrupt producer snapshot", "offset", off)
 			continue
