@@ -106,7 +106,13 @@
 //
 // The last timestamp is the maxTimestamp of the producer's last batch or
 // transaction marker, which a marker or an epoch bump may have left with
-// no batch: how long the producer has been idle.
+// no batch: a producer with no ongoing transaction whose last timestamp is
+// producer.id.expiration.ms or more in the past is expired, dropped from
+// the state by the Manager's pass every
+// producer.id.expiration.check.interval.ms (as in Kafka). Its next batch
+// is then an unknown producer's, accepted at any sequence. A restart can
+// bring expired producers back from a snapshot taken before they expired;
+// the next pass drops them again.
 //
 // "VPS1", written before producers expired, is the same without the last
 // timestamp; it is still read, and its producers get as last timestamp

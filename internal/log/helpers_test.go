@@ -81,6 +81,8 @@ type env struct {
 	clk *clock.Manual
 	dir string
 	cfg Config
+	// pidExpiration is Options.ProducerIDExpiration (0: the default).
+	pidExpiration time.Duration
 }
 
 func newEnv(t testing.TB) *env {
@@ -99,7 +101,7 @@ func (e *env) open() *Log {
 }
 
 func (e *env) tryOpen() (*Log, error) {
-	return Open(Options{FS: e.fs, Dir: e.dir, Config: e.cfg, Clock: e.clk, Topic: "topic"})
+	return Open(Options{FS: e.fs, Dir: e.dir, Config: e.cfg, Clock: e.clk, Topic: "topic", ProducerIDExpiration: e.pidExpiration})
 }
 
 // appendN appends batches of n records each and returns their infos.

@@ -28,6 +28,8 @@ type Log struct {
 	closed     atomic.Bool
 	bufs       sync.Pool // *[]byte window buffers for readers' batch walks
 
+	pidExpirationMs int64 // producer.id.expiration.ms (Options); fixed at Open
+
 	fmu         sync.Mutex   // serialises fsyncs: group commit
 	flushed     atomic.Int64 // recovery point: every offset below is durable
 	lastFlushMs atomic.Int64 // broker time of the last flush
@@ -75,6 +77,10 @@ func Open(o Options) (*Log, error) {
 		cleanerWake: o.cleanerWake, flushLater: o.flushLater}
 	if l.clk == nil {
 		l.clk = clock.Real{}
+	}
+	l.pidExpirationMs = o.ProducerIDExpiration.Milliseconds()
+	if l.pidExpirationMs <= 0 {
+		l.pidExpirationMs = defaultProducerIDExpiration.Milliseconds()
 	}
 	if l.logger == nil {
 		l.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -223,6 +229,20 @@ func (l *Log) Producers() []ProducerInfo {
 	}
 	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// RemoveExpiredProducers forgets the producers that, at nowMs, have had no
+// open transaction and no batch for producer.id.expiration.ms, and returns
+// how many (Kafka: UnifiedLog.removeExpiredProducers, run by the Manager
+// every producer.id.expiration.check.interval.ms). A later batch from one
+// of them is an unknown producer's, accepted at any sequence (KIP-360).
+// It holds the lock only to walk the producers and does no I/O, so a
+// snapshot taken before may still hold them: a restart brings them back
+// with their timestamps, and the next pass removes them again.
+func (l *Log) RemoveExpiredProducers(nowMs int64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.producers.removeExpired(nowMs, l.pidExpirationMs)
 }
 
 // ProducerState returns a producer's epoch and last sequence.

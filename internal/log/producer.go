@@ -62,8 +62,32 @@ func (e *producerEntry) duplicateOf(h *record.Header) (batchMeta, bool) {
 	return batchMeta{}, false
 }
 
+// expired reports whether the producer's state may be dropped at nowMs:
+// it has no open transaction (whose first offset holds the last stable
+// offset down and must not be forgotten) and has been idle for at least
+// expirationMs, as Kafka's ProducerStateManager.isProducerExpired. It is
+// written as lastTimestamp <= nowMs-expirationMs, which cannot overflow
+// for any timestamp a batch may carry, rather than as the difference.
+func (e *producerEntry) expired(nowMs, expirationMs int64) bool {
+	return e.txnFirstOffset < 0 && e.lastTimestamp <= nowMs-expirationMs
+}
+
 // producers maps producer ids to their state. Guarded by Log.mu.
 type producers map[int64]*producerEntry
+
+// removeExpired drops the producers expired at nowMs and returns how many.
+// A later batch from one of them is an unknown producer's, which check
+// accepts at any sequence (KIP-360).
+func (ps producers) removeExpired(nowMs, expirationMs int64) int {
+	n := 0
+	for id, e := range ps {
+		if e.expired(nowMs, expirationMs) {
+			delete(ps, id)
+			n++
+		}
+	}
+	return n
+}
 
 // inSequence reports whether next follows last, with int32 wraparound.
 func inSequence(last, next int32) bool {

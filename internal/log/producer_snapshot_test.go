@@ -53,10 +53,12 @@ func TestProducerSnapshotV1(t *testing.T) {
 
 // TestProducerLastTimestampSurvivesReopen: lastTimestamp comes back from
 // the snapshot (including a producer with no batch left) and from the
-// replay after it, after a clean close and after a crash.
+// replay after it, after a clean close and after a crash, and expiry then
+// counts from it rather than from the reopen.
 func TestProducerLastTimestampSurvivesReopen(t *testing.T) {
 	for _, crash := range []bool{false, true} {
 		e := newEnv(t)
+		e.pidExpiration = time.Hour
 		l := e.open()
 		now, minute := t0.UnixMilli(), time.Minute.Milliseconds()
 		mustAppend(t, l, txnAt(1, 0, 0, now-50*minute))
@@ -82,6 +84,12 @@ func TestProducerLastTimestampSurvivesReopen(t *testing.T) {
 		l = e.open()
 		if got := l.Producers(); !slices.Equal(got, want) {
 			t.Fatalf("crash=%v: after reopen: %+v, want %+v", crash, got, want)
+		}
+		if n := l.RemoveExpiredProducers(now + 20*minute - 1); n != 0 {
+			t.Fatalf("crash=%v: %d removed before producer 1's hour was up", crash, n)
+		}
+		if n := l.RemoveExpiredProducers(now + 20*minute); n != 1 || !slices.Equal(producerIDs(l), []int64{2}) {
+			t.Fatalf("crash=%v: removed %d, left %v; want producer 1 gone", crash, n, producerIDs(l))
 		}
 	}
 }
