@@ -61,6 +61,27 @@ type Broker struct {
 	runDone    chan struct{}
 }
 
+// logManagerOptions are the log manager's settings taken from the broker
+// config (the caller adds the file system, directory, clock and logger).
+func logManagerOptions(cfg *config.Broker) vlog.ManagerOptions {
+	return vlog.ManagerOptions{
+		RetentionCheckInterval: time.Duration(cfg.Log.RetentionCheckIntervalMs) * time.Millisecond,
+		// Kafka checks flush.ms every log.flush.scheduler.interval.ms
+		// (default: never); checking at least every second is cheap.
+		FlushCheckInterval:                time.Duration(min(cfg.Log.FlushSchedulerIntervalMs, 1000)) * time.Millisecond,
+		ProducerIDExpiration:              time.Duration(cfg.Txn.ProducerIDExpirationMs) * time.Millisecond,
+		ProducerIDExpirationCheckInterval: time.Duration(cfg.Txn.ProducerIDExpirationCheckIntervalMs) * time.Millisecond,
+		Cleaner: vlog.CleanerOptions{
+			Disable:             !cfg.Cleaner.Enable || cfg.Cleaner.Threads == 0,
+			Threads:             int(cfg.Cleaner.Threads),
+			DedupeBufferSize:    cfg.Cleaner.DedupeBufferSize,
+			LoadFactor:          cfg.Cleaner.IOBufferLoadFactor,
+			MaxIOBytesPerSecond: cfg.Cleaner.IOMaxBytesPerSecond,
+			Backoff:             time.Duration(cfg.Cleaner.BackoffMs) * time.Millisecond,
+		},
+	}
+}
+
 // metadataDirName is the metadata log's directory inside the data
 // directory, named as in KRaft.
 const metadataDirName = "__cluster_metadata-0"
@@ -98,25 +119,13 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 		return nil, err
 	}
 	codecs := record.NewCodecs()
-	b.logs, err = vlog.NewManager(vlog.ManagerOptions{
-		FS: o.FS, Dir: dir, Clock: o.Clock, Logger: o.Loggers.Logger("vltava.log"),
-		RetentionCheckInterval: time.Duration(cfg.Log.RetentionCheckIntervalMs) * time.Millisecond,
-		// Kafka checks flush.ms every log.flush.scheduler.interval.ms
-		// (default: never); checking at least every second is cheap.
-		FlushCheckInterval: time.Duration(min(cfg.Log.FlushSchedulerIntervalMs, 1000)) * time.Millisecond,
-		Cleaner: vlog.CleanerOptions{
-			Disable:             !cfg.Cleaner.Enable || cfg.Cleaner.Threads == 0,
-			Threads:             int(cfg.Cleaner.Threads),
-			DedupeBufferSize:    cfg.Cleaner.DedupeBufferSize,
-			LoadFactor:          cfg.Cleaner.IOBufferLoadFactor,
-			MaxIOBytesPerSecond: cfg.Cleaner.IOMaxBytesPerSecond,
-			Backoff:             time.Duration(cfg.Cleaner.BackoffMs) * time.Millisecond,
-		},
-		// Exact ListOffsets by timestamp inside compressed batches.
-		Decompress: func(codec int, data []byte) ([]byte, error) {
-			return codecs.Decompress(codec, data, nil)
-		},
-	})
+	lo := logManagerOptions(cfg)
+	lo.FS, lo.Dir, lo.Clock, lo.Logger = o.FS, dir, o.Clock, o.Loggers.Logger("vltava.log")
+	// Exact ListOffsets by timestamp inside compressed batches.
+	lo.Decompress = func(codec int, data []byte) ([]byte, error) {
+		return codecs.Decompress(codec, data, nil)
+	}
+	b.logs, err = vlog.NewManager(lo)
 	if err != nil {
 		return nil, fmt.Errorf("open log dir %s: %w", dir, err)
 	}

@@ -64,6 +64,7 @@ func TestParseBrokerDefaults(t *testing.T) {
 		{"Group.OffsetsTopicReplicationFactor", b.Group.OffsetsTopicReplicationFactor, int16(3)},
 		{"Group.OffsetsRetentionMinutes", b.Group.OffsetsRetentionMinutes, int32(10080)},
 		{"Txn.ProducerIDExpirationMs", b.Txn.ProducerIDExpirationMs, int32(86400000)},
+		{"Txn.ProducerIDExpirationCheckIntervalMs", b.Txn.ProducerIDExpirationCheckIntervalMs, int32(600000)},
 		{"Replica.LagTimeMaxMs", b.Replica.LagTimeMaxMs, int64(30000)},
 	}
 	for _, c := range checks {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math"
 	"sync/atomic"
+	"time"
 
 	"github.com/vltava/vltava/internal/clock"
 	"github.com/vltava/vltava/internal/vfs"
@@ -108,6 +109,9 @@ func (c *Config) rollMs() int64 {
 	return c.SegmentMs
 }
 
+// defaultProducerIDExpiration is Kafka's producer.id.expiration.ms.
+const defaultProducerIDExpiration = 24 * time.Hour
+
 // Options configure Open.
 type Options struct {
 	FS        vfs.FS
@@ -130,6 +134,10 @@ type Options struct {
 	// find the exact record inside compressed batches; without it they
 	// answer with the batch's base offset for those.
 	Decompress func(codec int, data []byte) ([]byte, error)
+	// ProducerIDExpiration is producer.id.expiration.ms (default 24 h,
+	// Kafka's): RemoveExpiredProducers forgets a producer idle this long
+	// with no open transaction.
+	ProducerIDExpiration time.Duration
 
 	cleanerWake func() // set by the Manager: a compacted log rolled
 	// flushLater, set by the Manager, runs a flush off the appending

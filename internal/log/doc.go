@@ -94,14 +94,32 @@
 //
 // # Producer snapshot (.snapshot)
 //
-//	0   4  magic "VPS1"
+//	0   4  magic "VPS2"
 //	4   4  CRC-32C (Castagnoli) of everything after this field
-//	8   4  number of producers, then for each:
+//	8   4  number of producers, then for each, by increasing id:
 //	       8 producer id, 2 epoch, 8 first offset of the ongoing
-//	       transaction (-1: none), 1 number of batches (<= 5), then for
-//	       each of the last batches, oldest first:
+//	       transaction (-1: none), 8 last timestamp, 1 number of
+//	       batches (<= 5), then for each of the last batches, oldest
+//	       first:
 //	       4 first sequence, 4 last sequence, 8 first offset,
-//	       8 last offset, 8 timestamp
+//	       8 last offset, 8 timestamp (the batch's maxTimestamp)
+//
+// The last timestamp is the maxTimestamp of the producer's last batch or
+// transaction marker, which a marker or an epoch bump may have left with
+// no batch: a producer with no ongoing transaction whose last timestamp is
+// producer.id.expiration.ms or more in the past is expired, dropped from
+// the state by the Manager's pass every
+// producer.id.expiration.check.interval.ms (as in Kafka). Its next batch
+// is then an unknown producer's, accepted at any sequence. A restart can
+// bring expired producers back from a snapshot taken before they expired;
+// the next pass drops them again.
+//
+// "VPS1", written before producers expired, is the same without the last
+// timestamp; it is still read, and its producers get as last timestamp
+// the later of the time the file is read and their newest batch's
+// timestamp. The newest batch alone could predate a later marker, and
+// expire the producer too early; so an upgrade keeps its producers at most
+// one expiration longer instead. Snapshots are always written as VPS2.
 //
 // A snapshot is written when a segment is rolled and on Close; those above
 // the log end offset are deleted on open, and old ones with the segments

@@ -81,6 +81,8 @@ type env struct {
 	clk *clock.Manual
 	dir string
 	cfg Config
+	// pidExpiration is Options.ProducerIDExpiration (0: the default).
+	pidExpiration time.Duration
 }
 
 func newEnv(t testing.TB) *env {
@@ -99,7 +101,7 @@ func (e *env) open() *Log {
 }
 
 func (e *env) tryOpen() (*Log, error) {
-	return Open(Options{FS: e.fs, Dir: e.dir, Config: e.cfg, Clock: e.clk, Topic: "topic"})
+	return Open(Options{FS: e.fs, Dir: e.dir, Config: e.cfg, Clock: e.clk, Topic: "topic", ProducerIDExpiration: e.pidExpiration})
 }
 
 // appendN appends batches of n records each and returns their infos.
@@ -186,4 +188,33 @@ func wantErr(t testing.TB, err, target error) {
 	if !errors.Is(err, target) {
 		t.Fatalf("error %v, want %v", err, target)
 	}
+}
+
+// idemAt is a one-record idempotent batch with maxTimestamp ts.
+func idemAt(pid int64, epoch int16, seq int32, ts int64) spec {
+	s := idem(pid, epoch, seq, 1)
+	s.ts = ts
+	return s
+}
+
+// txnAt is a one-record transactional batch with maxTimestamp ts.
+func txnAt(pid int64, epoch int16, seq int32, ts int64) spec {
+	s := idemAt(pid, epoch, seq, ts)
+	s.attrs = record.AttrTransactional
+	return s
+}
+
+// markerAt is a transaction marker of the producer (a control batch; the
+// log reads only its header) with maxTimestamp ts.
+func markerAt(pid int64, epoch int16, ts int64) spec {
+	return spec{n: 1, ts: ts, pid: pid, epoch: epoch, seq: -1, attrs: record.AttrTransactional | record.AttrControl}
+}
+
+func mustAppend(t *testing.T, l *Log, s spec) AppendInfo {
+	t.Helper()
+	info, err := l.AppendAsLeader(s.build(), 0)
+	if err != nil {
+		t.Fatalf("append %+v: %v", s, err)
+	}
+	return info
 }

@@ -28,6 +28,8 @@ type Log struct {
 	closed     atomic.Bool
 	bufs       sync.Pool // *[]byte window buffers for readers' batch walks
 
+	pidExpirationMs int64 // producer.id.expiration.ms (Options); fixed at Open
+
 	fmu         sync.Mutex   // serialises fsyncs: group commit
 	flushed     atomic.Int64 // recovery point: every offset below is durable
 	lastFlushMs atomic.Int64 // broker time of the last flush
@@ -75,6 +77,10 @@ func Open(o Options) (*Log, error) {
 		cleanerWake: o.cleanerWake, flushLater: o.flushLater}
 	if l.clk == nil {
 		l.clk = clock.Real{}
+	}
+	l.pidExpirationMs = o.ProducerIDExpiration.Milliseconds()
+	if l.pidExpirationMs <= 0 {
+		l.pidExpirationMs = defaultProducerIDExpiration.Milliseconds()
 	}
 	if l.logger == nil {
 		l.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -204,7 +210,10 @@ type ProducerInfo struct {
 	// LastSequence is the last sequence number appended; -1 when the
 	// producer has state but no batch left (its epoch was bumped).
 	LastSequence int32
-	// LastTimestamp is the max timestamp of its last batch; -1 if none.
+	// LastTimestamp is the maxTimestamp of its last batch or transaction
+	// marker, from which its idle time counts (producer.id.expiration.ms).
+	// For a producer loaded from a VPS1 snapshot, which did not record it,
+	// it may be the time the snapshot was read (see decodeProducers).
 	LastTimestamp int64
 	// TxnStartOffset is the first offset of its open transaction, or -1.
 	TxnStartOffset int64
@@ -216,14 +225,24 @@ func (l *Log) Producers() []ProducerInfo {
 	defer l.mu.Unlock()
 	out := make([]ProducerInfo, 0, len(l.producers))
 	for id, e := range l.producers {
-		pi := ProducerInfo{ID: id, Epoch: e.epoch, LastSequence: e.lastSeq(), LastTimestamp: -1, TxnStartOffset: e.txnFirstOffset}
-		if n := len(e.batches); n > 0 {
-			pi.LastTimestamp = e.batches[n-1].timestamp
-		}
-		out = append(out, pi)
+		out = append(out, ProducerInfo{ID: id, Epoch: e.epoch, LastSequence: e.lastSeq(), LastTimestamp: e.lastTimestamp, TxnStartOffset: e.txnFirstOffset})
 	}
 	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// RemoveExpiredProducers forgets the producers that, at nowMs, have had no
+// open transaction and no batch for producer.id.expiration.ms, and returns
+// how many (Kafka: UnifiedLog.removeExpiredProducers, run by the Manager
+// every producer.id.expiration.check.interval.ms). A later batch from one
+// of them is an unknown producer's, accepted at any sequence (KIP-360).
+// It holds the lock only to walk the producers and does no I/O, so a
+// snapshot taken before may still hold them: a restart brings them back
+// with their timestamps, and the next pass removes them again.
+func (l *Log) RemoveExpiredProducers(nowMs int64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.producers.removeExpired(nowMs, l.pidExpirationMs)
 }
 
 // ProducerState returns a producer's epoch and last sequence.

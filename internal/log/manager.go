@@ -58,6 +58,13 @@ type ManagerOptions struct {
 	// CheckpointInterval is how often changed recovery points, log start
 	// offsets and high watermarks are persisted (default 5 s).
 	CheckpointInterval time.Duration
+	// ProducerIDExpiration is producer.id.expiration.ms, passed to every
+	// log (see Options.ProducerIDExpiration; default 24 h).
+	ProducerIDExpiration time.Duration
+	// ProducerIDExpirationCheckInterval is
+	// producer.id.expiration.check.interval.ms: how often Run removes
+	// expired producers from every open log (default 10 min).
+	ProducerIDExpirationCheckInterval time.Duration
 	// Decompress is passed to every log (see Options.Decompress).
 	Decompress func(codec int, data []byte) ([]byte, error)
 	// Cleaner configures the log cleaner that Run starts.
@@ -132,6 +139,12 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = 5 * time.Second
 	}
+	if o.ProducerIDExpiration <= 0 {
+		o.ProducerIDExpiration = defaultProducerIDExpiration
+	}
+	if o.ProducerIDExpirationCheckInterval <= 0 {
+		o.ProducerIDExpirationCheckInterval = 10 * time.Minute
+	}
 	return o
 }
 
@@ -203,7 +216,7 @@ func (m *Manager) options(tp TopicPartition, id TopicID, cfg Config) Options {
 		FS: m.o.FS, Dir: filepath.Join(m.o.Dir, tp.DirName()), TopicID: id, Config: cfg, Clock: m.o.Clock,
 		Logger: m.o.Logger, Topic: tp.Topic, Partition: tp.Partition,
 		DirFailed: &m.offline, Decompress: m.o.Decompress, cleanerWake: m.cleaners.notify,
-		flushLater: m.flushes.run,
+		flushLater: m.flushes.run, ProducerIDExpiration: m.o.ProducerIDExpiration,
 	}
 }
 
@@ -385,7 +398,9 @@ func (m *Manager) sortedLogs() []*Log {
 // Run does the background work until ctx ends: retention every
 // RetentionCheckInterval; flush.ms flushes, segment.ms rolls and
 // checkpoints every FlushCheckInterval (checkpoints at most every
-// CheckpointInterval); the cleaner threads (see CleanerOptions).
+// CheckpointInterval); producer id expiry every
+// ProducerIDExpirationCheckInterval; the cleaner threads (see
+// CleanerOptions).
 func (m *Manager) Run(ctx context.Context) {
 	waitCleaner := m.startCleaner(ctx)
 	defer waitCleaner()
@@ -399,9 +414,11 @@ func (m *Manager) Run(ctx context.Context) {
 			m.CheckpointPass()
 		}
 	})
+	stopP := m.every(ctx, m.o.ProducerIDExpirationCheckInterval, m.ProducerExpirationPass)
 	<-ctx.Done()
 	stopR()
 	stopF()
+	stopP()
 }
 
 // every runs f every d on the manager's clock until ctx ends or the
@@ -441,6 +458,19 @@ func (m *Manager) RetentionPass() {
 			m.o.Logger.Error("retention failed", "dir", l.dir, "err", err)
 		} else if n > 0 {
 			m.o.Logger.Info("retention deleted segments", "dir", l.dir, "segments", n)
+		}
+	}
+}
+
+// ProducerExpirationPass removes the expired producers of every open log
+// (see Log.RemoveExpiredProducers), as of one reading of the manager's
+// clock. Each log's lock is held only for its own walk, so appends to
+// other partitions never wait for the pass.
+func (m *Manager) ProducerExpirationPass() {
+	now := m.o.Clock.Now().UnixMilli()
+	for _, l := range m.sortedLogs() {
+		if n := l.RemoveExpiredProducers(now); n > 0 {
+			m.o.Logger.Debug("removed expired producer ids", "dir", l.dir, "producers", n)
 		}
 	}
 }

@@ -33,6 +33,13 @@ type producerEntry struct {
 	// abort marker turns [txnFirstOffset, marker) into an entry of the
 	// aborted-transaction index.
 	txnFirstOffset int64
+	// lastTimestamp is the maxTimestamp of the producer's last batch, data
+	// or control, as Kafka's ProducerStateEntry.lastTimestamp: expiry
+	// counts the producer's idle time from it. It is kept apart from
+	// batches because a marker or an epoch bump can leave those empty, and
+	// because it comes from the batch rather than the broker's clock it is
+	// the same on every replica and after a replay of the log.
+	lastTimestamp int64
 }
 
 func (e *producerEntry) lastSeq() int32 {
@@ -55,8 +62,32 @@ func (e *producerEntry) duplicateOf(h *record.Header) (batchMeta, bool) {
 	return batchMeta{}, false
 }
 
+// expired reports whether the producer's state may be dropped at nowMs:
+// it has no open transaction (whose first offset holds the last stable
+// offset down and must not be forgotten) and has been idle for at least
+// expirationMs, as Kafka's ProducerStateManager.isProducerExpired. It is
+// written as lastTimestamp <= nowMs-expirationMs, which cannot overflow
+// for any timestamp a batch may carry, rather than as the difference.
+func (e *producerEntry) expired(nowMs, expirationMs int64) bool {
+	return e.txnFirstOffset < 0 && e.lastTimestamp <= nowMs-expirationMs
+}
+
 // producers maps producer ids to their state. Guarded by Log.mu.
 type producers map[int64]*producerEntry
+
+// removeExpired drops the producers expired at nowMs and returns how many.
+// A later batch from one of them is an unknown producer's, which check
+// accepts at any sequence (KIP-360).
+func (ps producers) removeExpired(nowMs, expirationMs int64) int {
+	n := 0
+	for id, e := range ps {
+		if e.expired(nowMs, expirationMs) {
+			delete(ps, id)
+			n++
+		}
+	}
+	return n
+}
 
 // inSequence reports whether next follows last, with int32 wraparound.
 func inSequence(last, next int32) bool {
@@ -106,6 +137,9 @@ func (ps producers) update(h *record.Header) {
 	if h.ProducerEpoch != e.epoch {
 		e.epoch, e.batches = h.ProducerEpoch, e.batches[:0]
 	}
+	// Kafka takes a marker's record timestamp; a marker batch holds one
+	// record, so that is its maxTimestamp (also under LogAppendTime).
+	e.lastTimestamp = h.MaxTimestamp
 	if h.IsControl() {
 		e.txnFirstOffset = -1 // a transaction marker ends the transaction
 		return
@@ -126,7 +160,13 @@ func (ps producers) update(h *record.Header) {
 	})
 }
 
-const snapshotMagic = "VPS1"
+// Snapshot versions (see doc.go): VPS2 adds each producer's
+// lastTimestamp to VPS1. Snapshots are written as VPS2; VPS1 files, from
+// before producer ids expired, are still read.
+const (
+	snapshotMagicV1 = "VPS1"
+	snapshotMagic   = "VPS2"
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -145,6 +185,7 @@ func (ps producers) encode() []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(id))
 		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
 		b = binary.BigEndian.AppendUint64(b, uint64(e.txnFirstOffset))
+		b = binary.BigEndian.AppendUint64(b, uint64(e.lastTimestamp))
 		b = append(b, byte(len(e.batches)))
 		for _, m := range e.batches {
 			b = binary.BigEndian.AppendUint32(b, uint32(m.firstSeq))
@@ -160,17 +201,39 @@ func (ps producers) encode() []byte {
 
 var errBadSnapshot = errors.New("log: corrupt producer snapshot")
 
-// decodeProducers parses a snapshot.
-func decodeProducers(b []byte) (producers, error) {
-	if len(b) < 12 || string(b[:4]) != snapshotMagic || binary.BigEndian.Uint32(b[4:]) != crc32.Checksum(b[8:], castagnoli) {
+// decodeProducers parses a snapshot of either version. A VPS1 snapshot
+// did not record when each producer was last seen: its producers get
+// lastTimestamp = max(v1Now, their newest batch's timestamp), v1Now being
+// the broker's time as the file is read. The newest batch alone could be
+// older than the producer's true last timestamp (a later marker or epoch
+// bump left no batch, or none at all), and expiring on it could forget a
+// producer too early; counting from the read instead can only keep an
+// idle producer longer, by at most one producer.id.expiration.ms, once,
+// after the upgrade that brought VPS2.
+func decodeProducers(b []byte, v1Now int64) (producers, error) {
+	if len(b) < 12 || binary.BigEndian.Uint32(b[4:]) != crc32.Checksum(b[8:], castagnoli) {
+		return nil, errBadSnapshot
+	}
+	var v1 bool
+	minEntry := 27 // the least a VPS2 producer takes: no batches
+	switch string(b[:4]) {
+	case snapshotMagic:
+	case snapshotMagicV1:
+		v1, minEntry = true, 19
+	default:
 		return nil, errBadSnapshot
 	}
 	n := binary.BigEndian.Uint32(b[8:])
 	r := snapReader{b: b[12:]}
-	ps := make(producers, min(int(n), len(b)/19))
+	ps := make(producers, min(int(n), len(b)/minEntry))
 	for i := uint32(0); i < n; i++ {
 		id := int64(r.u64())
 		e := &producerEntry{epoch: int16(r.u16()), txnFirstOffset: int64(r.u64())}
+		if v1 {
+			e.lastTimestamp = v1Now
+		} else {
+			e.lastTimestamp = int64(r.u64())
+		}
 		nb := int(r.u8())
 		if nb > maxBatchesPerProducer {
 			return nil, errBadSnapshot
@@ -183,6 +246,9 @@ func decodeProducers(b []byte) (producers, error) {
 		}
 		if r.short {
 			return nil, errBadSnapshot
+		}
+		if v1 && nb > 0 {
+			e.lastTimestamp = max(e.lastTimestamp, e.batches[nb-1].timestamp)
 		}
 		ps[id] = e
 	}

@@ -2,6 +2,7 @@ package log
 
 import (
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -132,19 +133,27 @@ func TestProducerStateSurvivesReopen(t *testing.T) {
 
 func TestProducerSnapshotCodec(t *testing.T) {
 	ps := producers{
-		1: {epoch: 3, txnFirstOffset: -1, batches: []batchMeta{{0, 4, 10, 14, 99}, {5, 5, 20, 20, 100}}},
-		2: {epoch: 0, txnFirstOffset: 7},
+		1: {epoch: 3, txnFirstOffset: -1, lastTimestamp: 100, batches: []batchMeta{{0, 4, 10, 14, 99}, {5, 5, 20, 20, 100}}},
+		2: {epoch: 0, txnFirstOffset: 7, lastTimestamp: 250}, // no batch: lastTimestamp is its own field
 	}
-	got, err := decodeProducers(ps.encode())
+	b := ps.encode()
+	if string(b[:4]) != "VPS2" {
+		t.Fatalf("magic %q", b[:4])
+	}
+	got, err := decodeProducers(b, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[1].epoch != 3 || len(got[1].batches) != 2 || got[1].batches[1] != (batchMeta{5, 5, 20, 20, 100}) || got[2].txnFirstOffset != 7 {
-		t.Fatalf("round trip: %+v", got)
+	if !reflect.DeepEqual(got, ps) {
+		t.Fatalf("round trip:\n got %s\nwant %s", dumpProducers(got), dumpProducers(ps))
 	}
-	b := ps.encode()
 	b[len(b)-1] ^= 1
-	if _, err := decodeProducers(b); err == nil {
+	if _, err := decodeProducers(b, 0); err == nil {
 		t.Fatal("corrupt snapshot accepted")
+	}
+	b = ps.encode()
+	copy(b, "VPS3")
+	if _, err := decodeProducers(b, 0); err == nil {
+		t.Fatal("unknown version accepted")
 	}
 }

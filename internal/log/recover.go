@@ -319,6 +319,12 @@ func (l *Log) syncRecovered() error {
 // loadProducers restores producer state from the latest usable snapshot at
 // or below the log end and replays the batches after it; it deletes
 // snapshots above the log end.
+//
+// Kafka also leaves out the snapshot's producers that are expired by now;
+// here they are loaded and left to the Manager's next expiry pass. The
+// state they bring back is accurate (a snapshot taken before their expiry
+// holds them as they were), so the difference is at most one
+// producer.id.expiration.check.interval.ms of keeping them longer.
 func (l *Log) loadProducers(snaps []int64, clean bool) error {
 	from := l.segs[0].base
 	l.producers = producers{}
@@ -334,7 +340,7 @@ func (l *Log) loadProducers(snaps []int64, clean bool) error {
 		if err != nil {
 			continue
 		}
-		ps, err := decodeProducers(b)
+		ps, err := decodeProducers(b, l.nowMs())
 		if err != nil {
 			l.logger.Warn("ignoring corrupt producer snapshot", "offset", off)
 			continue
