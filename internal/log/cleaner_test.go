@@ -128,7 +128,9 @@ func TestCleanKeepsAttributesTimestampsHeadersAndCodec(t *testing.T) {
 func TestCleanKeepsLastBatchOfProducer(t *testing.T) {
 	e := compactEnv(t)
 	l := e.open()
-	o := batchOpts{ts: 1000, pid: 7, epoch: 0, seq: 0}
+	// A recent timestamp: a producer idle for producer.id.expiration.ms
+	// by it would be dropped when the log reopens.
+	o := batchOpts{ts: t0.UnixMilli(), pid: 7, epoch: 0, seq: 0}
 	appendKV(t, l, o, put("a", "1"), put("b", "1")) // 0-1
 	o.seq = 2
 	appendKV(t, l, o, put("a", "2")) // 2: the producer's last batch

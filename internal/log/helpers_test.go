@@ -27,7 +27,7 @@ type spec struct {
 func plain(n int, ts int64) spec { return spec{n: n, ts: ts, valSize: 10, pid: -1, epoch: -1, seq: -1} }
 
 func idem(pid int64, epoch int16, seq int32, n int) spec {
-	return spec{n: n, ts: 1000, valSize: 10, pid: pid, epoch: epoch, seq: seq}
+	return spec{n: n, ts: t0.UnixMilli(), valSize: 10, pid: pid, epoch: epoch, seq: seq}
 }
 
 // build encodes a v2 batch with base offset 0 and a valid CRC.

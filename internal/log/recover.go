@@ -320,11 +320,9 @@ func (l *Log) syncRecovered() error {
 // or below the log end and replays the batches after it; it deletes
 // snapshots above the log end.
 //
-// Kafka also leaves out the snapshot's producers that are expired by now;
-// here they are loaded and left to the Manager's next expiry pass. The
-// state they bring back is accurate (a snapshot taken before their expiry
-// holds them as they were), so the difference is at most one
-// producer.id.expiration.check.interval.ms of keeping them longer.
+// As Kafka, it leaves out the snapshot's producers that are expired by
+// now; those of the batches replayed after the snapshot are left to the
+// Manager's next expiry pass.
 func (l *Log) loadProducers(snaps []int64, clean bool) error {
 	from := l.segs[0].base
 	l.producers = producers{}
@@ -345,6 +343,7 @@ func (l *Log) loadProducers(snaps []int64, clean bool) error {
 			l.logger.Warn("ignoring corrupt producer snapshot", "offset", off)
 			continue
 		}
+		ps.removeExpired(l.nowMs(), l.pidExpirationMs)
 		l.producers, from = ps, off
 		break
 	}

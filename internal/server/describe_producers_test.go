@@ -20,8 +20,11 @@ func TestDescribeProducers(t *testing.T) {
 	ctx := testkit.Context(t, 20*time.Second)
 	createTopic(t, b.Admin(), "p", 2, nil)
 	cl := b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	// Recent timestamps: producers idle for producer.id.expiration.ms
+	// (a day) by theirs are dropped when a snapshot is loaded.
+	base := time.Now().UnixMilli()
 	for i := range 3 {
-		r := &kgo.Record{Topic: "p", Partition: 0, Value: []byte("v"), Timestamp: time.UnixMilli(int64(1000 + i))}
+		r := &kgo.Record{Topic: "p", Partition: 0, Value: []byte("v"), Timestamp: time.UnixMilli(base + int64(i))}
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +59,7 @@ func TestDescribeProducers(t *testing.T) {
 			t.Fatalf("%s: %d partitions", when, len(ps))
 		}
 		want := []kmsg.DescribeProducersResponseTopicPartitionActiveProducer{{
-			ProducerID: pid, ProducerEpoch: int32(epoch), LastSequence: 2, LastTimestamp: 1002,
+			ProducerID: pid, ProducerEpoch: int32(epoch), LastSequence: 2, LastTimestamp: base + 2,
 			CoordinatorEpoch: -1, CurrentTxnStartOffset: -1,
 		}}
 		if p := ps[0]; p.Partition != 0 || p.ErrorCode != 0 || !reflect.DeepEqual(p.ActiveProducers, want) {
