@@ -2,6 +2,7 @@ package log
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/vltava/vltava/internal/record"
 )
@@ -157,7 +158,7 @@ func (l *Log) appendBatchLocked(batch []byte, h *record.Header, now int64) error
 		return l.failLocked(storageErr("write segment", err))
 	}
 	if pos == 0 {
-		s.created = l.clk.Now()
+		l.startAgeLocked(s)
 	}
 	s.mu.Lock()
 	s.ib.add(s.base, h, pos, cfg.IndexIntervalBytes)
@@ -185,7 +186,7 @@ func (l *Log) shouldRollLocked(h *record.Header, size int, now int64, cfg *Confi
 	if s.size+int64(size) > cfg.SegmentBytes || s.size+int64(size) > maxSegmentSize {
 		return true
 	}
-	if now-s.created.UnixMilli() >= cfg.rollMs() {
+	if now-s.created.UnixMilli() >= cfg.rollMs()-s.jitter {
 		return true
 	}
 	s.mu.Lock()
@@ -193,6 +194,19 @@ func (l *Log) shouldRollLocked(h *record.Header, size int, now int64, cfg *Confi
 		int64(len(s.ib.tidx)+1)*timeEntrySize > cfg.SegmentIndexBytes
 	s.mu.Unlock()
 	return full
+}
+
+// startAgeLocked starts s's age for segment.ms now, with a roll jitter
+// drawn for it: as Kafka, at random below min(segment.jitter.ms,
+// segment.ms), so that partitions created together do not all roll at
+// once. Lock should be held.
+func (l *Log) startAgeLocked(s *segment) {
+	s.created = l.clk.Now()
+	s.jitter = 0
+	cfg := l.config()
+	if j := min(cfg.SegmentJitterMs, cfg.SegmentMs); j > 0 {
+		s.jitter = rand.Int64N(j)
+	}
 }
 
 // maxSegmentSize keeps positions within the index's uint32 (and Kafka's
@@ -208,7 +222,7 @@ func (l *Log) MaybeRoll() error {
 		return err
 	}
 	s := l.active()
-	if s.size == 0 || l.nowMs()-s.created.UnixMilli() < l.config().rollMs() {
+	if s.size == 0 || l.nowMs()-s.created.UnixMilli() < l.config().rollMs()-s.jitter {
 		return nil
 	}
 	if err := l.markDirtyLocked(); err != nil {
@@ -240,7 +254,7 @@ func (l *Log) rollLocked(base int64) error {
 	if err := s.create(); err != nil {
 		return l.failLocked(err)
 	}
-	s.created = l.clk.Now()
+	l.startAgeLocked(s)
 	old.acquire()
 	l.unsynced = append(l.unsynced, old)
 	l.dirDirty = true

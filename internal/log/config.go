@@ -16,6 +16,7 @@ import (
 type Config struct {
 	SegmentBytes                  int64 // segment.bytes
 	SegmentMs                     int64 // segment.ms: roll when the active segment is older than this
+	SegmentJitterMs               int64 // segment.jitter.ms: the most taken off segment.ms, at random per segment
 	SegmentIndexBytes             int64 // segment.index.bytes: roll when the index would be full
 	IndexIntervalBytes            int64 // index.interval.bytes: sparse index spacing
 	RetentionMs                   int64 // retention.ms, -1 = forever

@@ -48,8 +48,10 @@
 // in an int32, or when segment.ms has passed since its first batch was
 // appended, by the broker's clock: Vltava rolls on the broker's append time
 // rather than on the first batch's client timestamp, so that producers with
-// skewed clocks cannot force or stall rolls. After a restart the active
-// segment's age counts from the restart.
+// skewed clocks cannot force or stall rolls. segment.jitter.ms takes a
+// random amount below it off segment.ms, drawn per segment, as Kafka does,
+// so that partitions created together do not all roll at once. After a
+// restart the active segment's age counts from the restart.
 //
 // Compacted logs: the cleaner rewrites closed segments, so offsets then
 // have gaps (still strictly increasing), a segment may be empty (only the

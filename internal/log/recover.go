@@ -256,7 +256,7 @@ func (l *Log) finishLoad(ck checkpoint, d dirListing, clean, fresh bool) error {
 		}
 	}
 	l.hw = min(max(ck.hw, l.logStart), l.leo)
-	l.active().created = l.clk.Now() // segment.ms counts from the restart
+	l.startAgeLocked(l.active()) // segment.ms counts from the restart
 	if l.epochs.truncateFrom(l.leo) || (!clean && !fresh) {
 		if err := saveEpochs(l.fs, l.dir, &l.epochs); err != nil {
 			return err

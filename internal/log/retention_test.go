@@ -1,8 +1,11 @@
 package log
 
 import (
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/vltava/vltava/internal/clock"
 )
 
 func TestRetentionByTime(t *testing.T) {
@@ -185,6 +188,50 @@ func TestSegmentMsRoll(t *testing.T) {
 	appendN(t, l, 1, 1)
 	if err := l.MaybeRoll(); err != nil || l.NumSegments() != 3 {
 		t.Fatalf("rolled right after restart: %d %v", l.NumSegments(), err)
+	}
+}
+
+// TestSegmentJitterMs: segment.jitter.ms takes a random amount below
+// min(segment.jitter.ms, segment.ms) off each segment's segment.ms, so
+// that of many partitions created together some roll early and all by
+// segment.ms.
+func TestSegmentJitterMs(t *testing.T) {
+	const logs = 100
+	clk := clock.NewManual(t0)
+	var ls []*Log
+	for i := range logs {
+		e := newEnv(t)
+		e.clk = clk
+		e.dir = fmt.Sprintf("/data/topic-%d", i)
+		e.cfg.SegmentMs = 1000
+		e.cfg.SegmentJitterMs = 1 << 40 // capped at segment.ms
+		l := e.open()
+		appendN(t, l, 1, 1)
+		ls = append(ls, l)
+	}
+	rolled := func() int {
+		t.Helper()
+		n := 0
+		for _, l := range ls {
+			if err := l.MaybeRoll(); err != nil {
+				t.Fatal(err)
+			}
+			if l.NumSegments() == 2 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := rolled(); n != 0 {
+		t.Fatalf("%d of %d logs rolled at once", n, logs)
+	}
+	clk.Advance(500 * time.Millisecond)
+	if n := rolled(); n == 0 || n == logs {
+		t.Fatalf("%d of %d logs rolled half way through segment.ms: the jitter is not spread", n, logs)
+	}
+	clk.Advance(500 * time.Millisecond)
+	if n := rolled(); n != logs {
+		t.Fatalf("%d of %d logs rolled at segment.ms", n, logs)
 	}
 }
 

@@ -49,6 +49,7 @@ type segment struct {
 
 	// Active segment only, guarded by Log.mu.
 	created time.Time // broker time of the first append (for segment.ms)
+	jitter  int64     // ms taken off segment.ms for this segment (segment.jitter.ms)
 }
 
 // newSegment returns a segment with the log's reference taken.

@@ -115,7 +115,7 @@ func (l *Log) reindexActiveLocked() error {
 	s.mu.Lock()
 	s.ib, s.loaded = b, true
 	s.mu.Unlock()
-	s.created = l.clk.Now()
+	l.startAgeLocked(s)
 	return nil
 }
 

@@ -13,6 +13,7 @@ func ConfigFor(t config.Topic) Config {
 		Log: vlog.Config{
 			SegmentBytes:                  t.SegmentBytes,
 			SegmentMs:                     t.SegmentMs,
+			SegmentJitterMs:               t.SegmentJitterMs,
 			SegmentIndexBytes:             t.SegmentIndexBytes,
 			IndexIntervalBytes:            t.IndexIntervalBytes,
 			RetentionMs:                   t.RetentionMs,

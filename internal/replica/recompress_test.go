@@ -231,3 +231,11 @@ func TestRecompressionUsesTheTopicLevel(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigForSegmentJitter: segment.jitter.ms reaches the log's config.
+func TestConfigForSegmentJitter(t *testing.T) {
+	_, p := leader(t, map[string]string{"segment.jitter.ms": "1234"})
+	if got := p.Config().Log.SegmentJitterMs; got != 1234 {
+		t.Fatalf("Log.SegmentJitterMs = %d, want 1234", got)
+	}
+}
