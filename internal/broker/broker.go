@@ -228,6 +228,7 @@ func (b *Broker) AdminAddr() string {
 func (b *Broker) startReplicas(o Options) error {
 	b.replicas = replica.NewManager(replica.ManagerOptions{
 		NodeID: b.cfg.NodeID, Logs: b.logs, Clock: o.Clock, Logger: o.Loggers.Logger("vltava.replica"),
+		OpenParallelism: int(b.cfg.Log.NumRecoveryThreadsPerDataDir),
 		Resolve: func(im *image.Image, overrides map[string]string) (replica.Config, error) {
 			rc, ignored := replicaConfig(b.cfg, config.DynamicFor(im.BrokerConfigs, b.cfg.NodeID), overrides)
 			if len(ignored) > 0 {

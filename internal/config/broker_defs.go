@@ -175,7 +175,7 @@ func logDefs() []Def {
 		def("log.message.timestamp.after.max.ms", Long, "3600000", atLeast(0),
 			"With CreateTime, reject a batch whose timestamp is further in the future than this.").topic("message.timestamp.after.max.ms", 1).dynamic(),
 		def("num.recovery.threads.per.data.dir", Int, "2", atLeast(1),
-			"Parallelism of log recovery at startup, per data directory. Vltava reads it at start only."),
+			"How many partition logs are opened (and recovered) at once, at startup and when topics are created. Read at start only."),
 	}
 }
 

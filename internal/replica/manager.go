@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -20,6 +21,7 @@ type Manager struct {
 	codecs   *record.Codecs
 	logger   *slog.Logger
 	resolve  func(im *image.Image, topicConfigs map[string]string) (Config, error)
+	openers  int // logs opened at once by Apply
 	mu       sync.RWMutex
 	parts    map[vlog.TopicPartition]*Partition
 	lastSeen *image.Image
@@ -34,6 +36,10 @@ type ManagerOptions struct {
 	// Resolve turns a topic's config overrides into its full config, with
 	// the broker-level defaults of the image (dynamic broker configs).
 	Resolve func(im *image.Image, topicConfigs map[string]string) (Config, error)
+	// OpenParallelism is how many partition logs Apply opens (and
+	// recovers) at once (num.recovery.threads.per.data.dir); 0 means 2,
+	// Kafka's default.
+	OpenParallelism int
 }
 
 // NewManager returns a manager with no partitions; call Apply with the
@@ -41,7 +47,7 @@ type ManagerOptions struct {
 func NewManager(o ManagerOptions) *Manager {
 	return &Manager{
 		nodeID: o.NodeID, logs: o.Logs, clock: o.Clock, logger: o.Logger,
-		resolve: o.Resolve, codecs: record.NewCodecs(),
+		resolve: o.Resolve, codecs: record.NewCodecs(), openers: cmp.Or(o.OpenParallelism, 2),
 		parts: map[vlog.TopicPartition]*Partition{},
 	}
 }
@@ -77,7 +83,7 @@ func (m *Manager) Apply(im *image.Image) error {
 		}
 	}
 	m.dropMissing(keep)
-	return runParallel(jobs, 8)
+	return runParallel(jobs, m.openers)
 }
 
 // runParallel runs the jobs on n workers (opening logs is mostly waiting
