@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Broker is a broker's static configuration, parsed and resolved: synonyms
@@ -390,6 +391,9 @@ func (b *Broker) checkCross(v values) error {
 		if lo > hi {
 			return inconsistent(pair[0], formatValue(v[pair[0]]), "must not exceed %s (%d)", pair[1], hi)
 		}
+	}
+	if ps := v.list("group.coordinator.rebalance.protocols"); !slices.Contains(ps, "classic") {
+		return inconsistent("group.coordinator.rebalance.protocols", strings.Join(ps, ","), "disabling the 'classic' protocol is not supported")
 	}
 	if hb, st := v.i32("group.consumer.heartbeat.interval.ms"), v.i32("group.consumer.session.timeout.ms"); hb >= st {
 		return inconsistent("group.consumer.heartbeat.interval.ms", formatValue(v["group.consumer.heartbeat.interval.ms"]),

@@ -410,6 +410,9 @@ func TestNodeIDAndDirs(t *testing.T) {
 }
 
 func TestBrokerCrossChecks(t *testing.T) {
+	if b, err := ParseBroker(map[string]string{"group.coordinator.rebalance.protocols": "classic"}); err != nil || !slices.Equal(b.Group.RebalanceProtocols, []string{"classic"}) {
+		t.Fatalf("classic only: %v, %v", err, b)
+	}
 	_, err := ParseBroker(map[string]string{"log.cleaner.min.compaction.lag.ms": "100", "log.cleaner.max.compaction.lag.ms": "50"})
 	if err == nil || err.Error() != `invalid value "100" for configuration "log.cleaner.min.compaction.lag.ms": must not exceed log.cleaner.max.compaction.lag.ms (50)` {
 		t.Fatalf("error = %v", err)
@@ -429,6 +432,8 @@ func TestBrokerCrossChecks(t *testing.T) {
 		{map[string]string{"group.consumer.min.session.timeout.ms": "1000", "group.consumer.session.timeout.ms": "3000",
 			"group.consumer.min.heartbeat.interval.ms": "1000", "group.consumer.heartbeat.interval.ms": "3000"},
 			`invalid value "3000" for configuration "group.consumer.heartbeat.interval.ms": must be less than group.consumer.session.timeout.ms (3000)`},
+		{map[string]string{"group.coordinator.rebalance.protocols": "consumer"},
+			`invalid value "consumer" for configuration "group.coordinator.rebalance.protocols": disabling the 'classic' protocol is not supported`},
 	} {
 		if _, err := ParseBroker(tc.props); err == nil || err.Error() != tc.err {
 			t.Errorf("%v: error = %v, want %s", tc.props, err, tc.err)

@@ -17,11 +17,21 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// hidden reports whether an implemented API is turned off by the broker's
+// configuration, and so not advertised.
+func (s *Server) hidden(key int16) bool {
+	switch key {
+	case kmsg.ConsumerGroupHeartbeat.Int16(), kmsg.ConsumerGroupDescribe.Int16():
+		return s.o.Settings.ConsumerProtocolDisabled
+	}
+	return false
+}
+
 func (s *Server) handleApiVersions(r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ApiVersionsRequest)
 	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
 	for _, h := range s.handlers {
-		if h.fn == nil {
+		if h.fn == nil || s.hidden(h.key) {
 			continue
 		}
 		lo := h.min

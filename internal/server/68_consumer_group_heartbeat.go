@@ -18,10 +18,22 @@ package server
 // migration), the group-level configs of KIP-848 (group.consumer.* overrides
 // through IncrementalAlterConfigs on a GROUP resource).
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func cghbResponseErr(code *kerr.Error) *kmsg.ConsumerGroupHeartbeatResponse {
+	resp := kmsg.NewPtrConsumerGroupHeartbeatResponse()
+	resp.ErrorCode = code.Code
+	return resp
+}
 
 func (s *Server) handleConsumerGroupHeartbeat(r *request) (kmsg.Response, error) {
 	req := r.kreq.(*kmsg.ConsumerGroupHeartbeatRequest)
+	if s.hidden(req.Key()) { // as Kafka with the consumer protocol off
+		return cghbResponseErr(kerr.UnsupportedVersion), nil
+	}
 	s.o.Groups.ConsumerGroupHeartbeat(r.ctx, req, r.clientID, clientHost(r.c.nc), func(resp *kmsg.ConsumerGroupHeartbeatResponse) { r.respond(resp) })
 	return nil, nil
 }

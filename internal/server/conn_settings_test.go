@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/vltava/vltava/internal/testkit"
@@ -99,5 +100,51 @@ func TestDeleteTopicsDisabled(t *testing.T) {
 	td, err := adm.ListTopics(ctx, "kept")
 	if err != nil || td["kept"].Err != nil || len(td["kept"].Partitions) != 2 {
 		t.Fatalf("topic after refused deletions: %+v, %v", td["kept"], err)
+	}
+}
+
+// TestConsumerProtocolDisabled: with group.coordinator.rebalance.protocols
+// of only "classic", ApiVersions leaves out the KIP-848 APIs, which answer
+// UNSUPPORTED_VERSION if sent anyway (as Kafka), and a franz-go consumer
+// asking for the new protocol falls back to the classic one.
+func TestConsumerProtocolDisabled(t *testing.T) {
+	b := testkit.StartBroker(t, testkit.WithConfig("group.coordinator.rebalance.protocols", "classic"))
+	c := dialRaw(t, b.Addr())
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.Version = 3
+	av.ClientSoftwareName, av.ClientSoftwareVersion = "raw", "1"
+	keys := map[int16]bool{}
+	for _, k := range c.roundTrip(av).(*kmsg.ApiVersionsResponse).ApiKeys {
+		keys[k.ApiKey] = true
+	}
+	if keys[kmsg.ConsumerGroupHeartbeat.Int16()] || keys[kmsg.ConsumerGroupDescribe.Int16()] || !keys[kmsg.JoinGroup.Int16()] {
+		t.Fatalf("advertised: ConsumerGroupHeartbeat %v, ConsumerGroupDescribe %v, JoinGroup %v; want false, false, true",
+			keys[kmsg.ConsumerGroupHeartbeat.Int16()], keys[kmsg.ConsumerGroupDescribe.Int16()], keys[kmsg.JoinGroup.Int16()])
+	}
+	hb := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	hb.Version, hb.Group, hb.MemberEpoch, hb.RebalanceTimeoutMillis = 0, "g", 0, 5000
+	hb.SubscribedTopicNames = []string{"t"}
+	if r := c.roundTrip(hb).(*kmsg.ConsumerGroupHeartbeatResponse); r.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Errorf("ConsumerGroupHeartbeat: %v, want UNSUPPORTED_VERSION", kerr.ErrorForCode(r.ErrorCode))
+	}
+	gd := kmsg.NewPtrConsumerGroupDescribeRequest()
+	gd.Version, gd.Groups = 0, []string{"g", "h"}
+	r := c.roundTrip(gd).(*kmsg.ConsumerGroupDescribeResponse)
+	if len(r.Groups) != 2 || r.Groups[0].Group != "g" || r.Groups[0].ErrorCode != kerr.UnsupportedVersion.Code || r.Groups[1].ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Errorf("ConsumerGroupDescribe: %+v, want UNSUPPORTED_VERSION for g and h", r.Groups)
+	}
+
+	createTopic(t, b.Admin(), "t", 2, nil)
+	produceN(t, b.Client(kgo.RecordPartitioner(kgo.ManualPartitioner())), "t", 10, 0)
+	got := consumeN(t, b, "t", 10, kgo.ConsumerGroup("g"), kgo.ServerSideBalancer())
+	if len(got) != 10 {
+		t.Fatalf("consumed %d records in the group, want 10", len(got))
+	}
+	groups, err := b.Admin().DescribeGroups(testkit.Context(t, 10*time.Second), "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := groups["g"]; g.Err != nil || g.ProtocolType != "consumer" {
+		t.Fatalf("group g: %+v, want a classic consumer group", g)
 	}
 }

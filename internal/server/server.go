@@ -69,6 +69,11 @@ type Settings struct {
 	ConnectionsMaxIdle time.Duration
 	// DeleteTopicsDisabled refuses DeleteTopics (delete.topic.enable=false).
 	DeleteTopicsDisabled bool
+	// ConsumerProtocolDisabled turns off KIP-848 consumer groups
+	// (group.coordinator.rebalance.protocols without "consumer"):
+	// ApiVersions leaves out ConsumerGroupHeartbeat and
+	// ConsumerGroupDescribe, and either answers UNSUPPORTED_VERSION.
+	ConsumerProtocolDisabled bool
 }
 
 // ConfigDescriber renders configs for DescribeConfigs and CreateTopics,
