@@ -106,6 +106,9 @@ func Start(ctx context.Context, o Options) (_ *Broker, err error) {
 		return nil, fmt.Errorf("log.dirs: exactly one directory is supported for now, got %d", len(cfg.LogDirs))
 	}
 	dir := cfg.LogDirs[0]
+	if filepath.Clean(cfg.MetadataLogDir) != filepath.Clean(dir) {
+		return nil, fmt.Errorf("metadata.log.dir: a metadata directory apart from the log directory is not supported yet (got %s, log.dirs is %s)", cfg.MetadataLogDir, dir)
+	}
 	b := &Broker{cfg: cfg, logger: o.Loggers.Logger("vltava.broker"), loggers: o.Loggers, addrs: map[string]string{}, runDone: make(chan struct{})}
 	if osfs, ok := o.FS.(vfs.OS); ok {
 		b.fastWrites = osfs.FastWriteStats

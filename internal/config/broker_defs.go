@@ -71,7 +71,7 @@ func kraftDefs() []Def {
 		nullDef("log.dirs", List, nonEmptyUnique,
 			"Comma-separated directories holding the log data; if not set, log.dir is used."),
 		nullDef("metadata.log.dir", String, nil,
-			"The directory of the cluster metadata log; if not set, the first log directory."),
+			"The directory of the cluster metadata log; if not set, the first log directory. Vltava keeps it in the log directory for now: another value stops the broker."),
 	}
 }
 

@@ -59,6 +59,9 @@ func TestBadConfig(t *testing.T) {
 		{"bad listener", []string{"listeners=nonsense"}, "listeners", nil},
 		{"not key=value", []string{"log.retention.ms"}, "log.retention.ms", nil},
 		{"bad log level", nil, "--log-level", []string{"--log-level", "loud"}},
+		{"separate metadata dir", []string{"metadata.log.dir=/tmp/elsewhere"}, "metadata.log.dir", nil},
+		{"classic groups off", []string{"group.coordinator.rebalance.protocols=consumer"}, "group.coordinator.rebalance.protocols", nil},
+		{"zero socket buffer", []string{"socket.receive.buffer.bytes=0"}, "socket.receive.buffer.bytes", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
