@@ -69,6 +69,7 @@ func logManagerOptions(cfg *config.Broker) vlog.ManagerOptions {
 		// Kafka checks flush.ms every log.flush.scheduler.interval.ms
 		// (default: never); checking at least every second is cheap.
 		FlushCheckInterval:                time.Duration(min(cfg.Log.FlushSchedulerIntervalMs, 1000)) * time.Millisecond,
+		CheckpointInterval:                checkpointInterval(cfg),
 		ProducerIDExpiration:              time.Duration(cfg.Txn.ProducerIDExpirationMs) * time.Millisecond,
 		ProducerIDExpirationCheckInterval: time.Duration(cfg.Txn.ProducerIDExpirationCheckIntervalMs) * time.Millisecond,
 		Cleaner: vlog.CleanerOptions{
@@ -80,6 +81,23 @@ func logManagerOptions(cfg *config.Broker) vlog.ManagerOptions {
 			Backoff:             time.Duration(cfg.Cleaner.BackoffMs) * time.Millisecond,
 		},
 	}
+}
+
+// checkpointInterval is how often the log manager persists what changed
+// of recovery points, log start offsets and high watermarks: Vltava writes
+// the three together, so at the shortest of Kafka's three intervals that is
+// set (log.flush.offset.checkpoint.interval.ms,
+// log.flush.start.offset.checkpoint.interval.ms,
+// replica.high.watermark.checkpoint.interval.ms; with Kafka's defaults, the
+// last one's 5 s). 0 means the log manager's default.
+func checkpointInterval(cfg *config.Broker) time.Duration {
+	var d time.Duration
+	for _, ms := range []int64{int64(cfg.Log.FlushOffsetCheckpointIntervalMs), int64(cfg.Log.FlushStartOffsetCheckpointIntervalMs), cfg.Replica.HighWatermarkCheckpointIntervalMs} {
+		if v := time.Duration(ms) * time.Millisecond; v > 0 && (d == 0 || v < d) {
+			d = v
+		}
+	}
+	return d
 }
 
 // metadataDirName is the metadata log's directory inside the data

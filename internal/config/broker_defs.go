@@ -161,9 +161,9 @@ func logDefs() []Def {
 		def("log.flush.scheduler.interval.ms", Long, maxLong, nil,
 			"How often the flusher checks for partitions to fsync; the default for log.flush.interval.ms.").topic("flush.ms", 1),
 		def("log.flush.offset.checkpoint.interval.ms", Int, "60000", atLeast(0),
-			"How often the recovery point of each log is checkpointed."),
+			"How often the recovery point of each log is checkpointed. Vltava checkpoints recovery points, log start offsets and high watermarks together, at the shortest of the three intervals."),
 		def("log.flush.start.offset.checkpoint.interval.ms", Int, "60000", atLeast(0),
-			"How often the log start offset of each log is checkpointed."),
+			"How often the log start offset of each log is checkpointed. Vltava checkpoints recovery points, log start offsets and high watermarks together, at the shortest of the three intervals."),
 		def("log.segment.delete.delay.ms", Long, "60000", atLeast(0),
 			"Kafka waits this long before deleting a removed segment's files, so that reads under way finish. Accepted and ignored: Vltava renames a removed segment away at once and deletes its files when its last reader is done.").topic("file.delete.delay.ms", 1).dynamic(),
 		def("log.preallocate", Boolean, "false", nil,
@@ -284,7 +284,7 @@ func replicaDefs() []Def {
 		def("replica.fetch.backoff.ms", Int, "1000", atLeast(0), "Sleep of a follower after a fetch error."),
 		def("replica.lag.time.max.ms", Long, "30000", nil, "A follower that has not caught up for this long leaves the ISR."),
 		def("replica.socket.timeout.ms", Int, "30000", nil, "Socket timeout of follower fetches."),
-		def("replica.high.watermark.checkpoint.interval.ms", Long, "5000", nil, "How often high watermarks are checkpointed."),
+		def("replica.high.watermark.checkpoint.interval.ms", Long, "5000", nil, "How often high watermarks are checkpointed. Vltava checkpoints recovery points, log start offsets and high watermarks together, at the shortest of the three intervals."),
 		def("num.replica.fetchers", Int, "1", nil, "Follower fetcher goroutines per source broker. Vltava reads it at start only."),
 	}
 }
