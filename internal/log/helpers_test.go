@@ -104,6 +104,20 @@ func (e *env) tryOpen() (*Log, error) {
 	return Open(Options{FS: e.fs, Dir: e.dir, Config: e.cfg, Clock: e.clk, Topic: "topic", ProducerIDExpiration: e.pidExpiration})
 }
 
+// stop ends l: with crash, a flush and then a crash that loses nothing
+// flushed; otherwise a clean close.
+func (e *env) stop(l *Log, crash bool) {
+	e.t.Helper()
+	if crash {
+		if err := l.Flush(l.LogEndOffset()); err != nil {
+			e.t.Fatal(err)
+		}
+		e.fs.Crash()
+	} else if err := l.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // appendN appends batches of n records each and returns their infos.
 func appendN(t testing.TB, l *Log, batches, n int) []AppendInfo {
 	t.Helper()

@@ -72,14 +72,7 @@ func TestProducerLastTimestampSurvivesReopen(t *testing.T) {
 		if got := l.Producers(); !slices.Equal(got, want) {
 			t.Fatalf("before reopen: %+v, want %+v", got, want)
 		}
-		if crash {
-			if err := l.Flush(l.LogEndOffset()); err != nil {
-				t.Fatal(err)
-			}
-			e.fs.Crash()
-		} else if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
+		e.stop(l, crash)
 		e.clk.Advance(10 * time.Minute)
 		l = e.open()
 		if got := l.Producers(); !slices.Equal(got, want) {

@@ -110,14 +110,7 @@ func TestProducerStateSurvivesReopen(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if crash {
-			if err := l.Flush(l.LogEndOffset()); err != nil {
-				t.Fatal(err)
-			}
-			e.fs.Crash()
-		} else if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
+		e.stop(l, crash)
 		l = e.open()
 		info, err := l.AppendAsLeader(idem(5, 2, 16, 2).build(), 0)
 		if err != nil || !info.Duplicate || info.FirstOffset != 16 {
