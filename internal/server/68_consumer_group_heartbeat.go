@@ -14,6 +14,11 @@ package server
 // is a classic group with members), NOT_COORDINATOR,
 // COORDINATOR_LOAD_IN_PROGRESS.
 //
+// With group.coordinator.rebalance.protocols lacking "consumer" it answers
+// UNSUPPORTED_VERSION, as Kafka; unlike Kafka (whose ApiVersions still lists
+// it), ApiVersions then leaves it out, so that clients choosing by
+// ApiVersions (franz-go) use classic groups instead of failing.
+//
 // Left out: rack-aware assignment, classic members in consumer groups (online
 // migration), the group-level configs of KIP-848 (group.consumer.* overrides
 // through IncrementalAlterConfigs on a GROUP resource).
