@@ -112,9 +112,9 @@
 // producer.id.expiration.ms or more in the past is expired, dropped from
 // the state by the Manager's pass every
 // producer.id.expiration.check.interval.ms (as in Kafka). Its next batch
-// is then an unknown producer's, accepted at any sequence. A restart can
-// bring expired producers back from a snapshot taken before they expired;
-// the next pass drops them again.
+// is then an unknown producer's, accepted at any sequence. Loading a
+// snapshot leaves out its producers expired by then (as Kafka); producers
+// replayed from the batches after the snapshot wait for the next pass.
 //
 // "VPS1", written before producers expired, is the same without the last
 // timestamp; it is still read, and its producers get as last timestamp

@@ -236,9 +236,8 @@ func (l *Log) Producers() []ProducerInfo {
 // how many (Kafka: UnifiedLog.removeExpiredProducers, run by the Manager
 // every producer.id.expiration.check.interval.ms). A later batch from one
 // of them is an unknown producer's, accepted at any sequence (KIP-360).
-// It holds the lock only to walk the producers and does no I/O, so a
-// snapshot taken before may still hold them: a restart brings them back
-// with their timestamps, and the next pass removes them again.
+// It holds the lock only to walk the producers and does no I/O; a snapshot
+// taken before may still hold them, and loading it leaves them out.
 func (l *Log) RemoveExpiredProducers(nowMs int64) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
