@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/bits"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -160,41 +159,6 @@ func (c *conn) readLoop(ctx context.Context) error {
 			// fields after that.
 			c.s.bodies.put(body)
 		}
-	}
-}
-
-// bodyPool recycles request bodies of Produce requests, the only large
-// ones, so that the hot path neither allocates nor zeroes them (nor faults
-// in fresh pages). Bodies come in power-of-two capacities, one pool per
-// size, so that a pooled body always fits the request that gets it.
-type bodyPool struct {
-	p [maxPooledBody - minPooledBody + 1]sync.Pool
-}
-
-const (
-	minPooledBody = 12 // 4 KiB; smaller bodies are not pooled
-	maxPooledBody = 23 // 8 MiB
-)
-
-// bodyClass is the smallest power of two of at least n bytes, as a shift.
-func bodyClass(n int) int { return bits.Len(uint(n - 1)) }
-
-func (bp *bodyPool) get(n int) []byte {
-	c := bodyClass(n)
-	if n < 1<<minPooledBody || c > maxPooledBody {
-		return make([]byte, n)
-	}
-	if b, ok := bp.p[c-minPooledBody].Get().(*[]byte); ok {
-		return (*b)[:n]
-	}
-	return make([]byte, n, 1<<c)
-}
-
-func (bp *bodyPool) put(b []byte) {
-	c := bits.Len(uint(cap(b))) - 1 // cap(b) >= 1<<c
-	if c >= minPooledBody && c <= maxPooledBody {
-		b = b[:cap(b)]
-		bp.p[c-minPooledBody].Put(&b)
 	}
 }
 

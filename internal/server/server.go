@@ -151,6 +151,11 @@ func (s *Server) Serve(ctx context.Context) {
 			s.accept(ctx, name, ln)
 		}()
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.trimBodies(ctx)
+	}()
 	if s.o.Settings.ConnectionsMaxIdle > 0 {
 		s.wg.Add(1)
 		go func() {
