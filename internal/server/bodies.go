@@ -100,17 +100,4 @@ func (bp *bodyPool) trim() {
 
 // trimBodies trims the body pool every bodyIdle until ctx ends or the
 // server closes, so that an idle broker holds no bodies.
-func (s *Server) trimBodies(ctx context.Context) {
-	t := time.NewTicker(bodyIdle)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.quit:
-			return
-		case <-t.C:
-			s.bodies.trim()
-		}
-	}
-}
+func (s *Server) trimBodies(ctx context.Context) { s.every(ctx, bodyIdle, s.bodies.trim) }

@@ -33,7 +33,22 @@ func (c *conn) idle(now int64, d time.Duration) bool {
 // reapIdle closes idle connections until ctx ends or the server closes.
 func (s *Server) reapIdle(ctx context.Context) {
 	d := s.o.Settings.ConnectionsMaxIdle
-	t := time.NewTicker(min(max(d/4, 10*time.Millisecond), 30*time.Second))
+	s.every(ctx, min(max(d/4, 10*time.Millisecond), 30*time.Second), func() {
+		now := s.now()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for c := range s.conns {
+			if c.idle(now, d) {
+				c.log.Debug("closing idle connection", "idle.ms", time.Duration(now-c.lastActive.Load()).Milliseconds())
+				c.nc.Close()
+			}
+		}
+	})
+}
+
+// every calls fn each period until ctx ends or the server closes.
+func (s *Server) every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
@@ -42,15 +57,7 @@ func (s *Server) reapIdle(ctx context.Context) {
 		case <-s.quit:
 			return
 		case <-t.C:
+			fn()
 		}
-		now := s.now()
-		s.mu.Lock()
-		for c := range s.conns {
-			if c.idle(now, d) {
-				c.log.Debug("closing idle connection", "idle.ms", time.Duration(now-c.lastActive.Load()).Milliseconds())
-				c.nc.Close()
-			}
-		}
-		s.mu.Unlock()
 	}
 }
