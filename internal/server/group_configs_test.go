@@ -113,17 +113,28 @@ func TestGroupConfigs(t *testing.T) {
 	want("after SET", "g", "consumer.heartbeat.interval.ms=250/GROUP_CONFIG", "consumer.session.timeout.ms=1500/GROUP_CONFIG")
 	want("another group", "h", "consumer.heartbeat.interval.ms=5000/DEFAULT_CONFIG", "consumer.session.timeout.ms=45000/DEFAULT_CONFIG")
 
-	// A member of g is told g's interval; one of h the broker's.
+	// A member of g is told g's interval; one of h the broker's. The
+	// first heartbeat may find the group's coordinator still loading:
+	// retried, as clients do.
 	join := func(group string) *kmsg.ConsumerGroupHeartbeatResponse {
 		t.Helper()
 		req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
 		req.Group, req.MemberID, req.MemberEpoch = group, "m-"+group, 0
 		req.RebalanceTimeoutMillis, req.SubscribedTopicNames = 30000, []string{"t"}
 		req.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
-		resp, err := req.RequestWith(ctx, cl)
-		if err != nil || resp.ErrorCode != 0 {
-			t.Fatalf("join %s: %v %+v", group, err, resp)
-		}
+		var resp *kmsg.ConsumerGroupHeartbeatResponse
+		testkit.Eventually(t, 10*time.Second, "join "+group, func() bool {
+			var err error
+			resp, err = req.RequestWith(ctx, cl)
+			if err != nil {
+				t.Fatalf("join %s: %v", group, err)
+			}
+			code := kerr.ErrorForCode(resp.ErrorCode)
+			if code != nil && !kerr.IsRetriable(code) {
+				t.Fatalf("join %s: %v", group, code)
+			}
+			return code == nil
+		})
 		return resp
 	}
 	if r := join("g"); r.HeartbeatIntervalMillis != 250 {
