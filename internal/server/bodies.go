@@ -14,8 +14,9 @@ import (
 // 10 µs, so a fresh 4 MiB body cost 10 ms.
 //
 // Bodies have power-of-two capacities; a request gets the smallest free
-// body that holds it. Up to maxPooledBytes of free bodies are kept, the
-// largest first. Unlike a sync.Pool, a garbage collection does not empty
+// body that holds it. Up to maxPooledBytes in at most maxPooledBodies free
+// bodies are kept, the largest first (so that get and put stay short
+// walks of a short list). Unlike a sync.Pool, a garbage collection does not empty
 // the pool, and a body put back by one P serves the next request whatever
 // P reads it: with sync.Pool, bodies were allocated afresh often enough
 // that 3,000 page faults fell in every 3 M records produced. The pool lets
@@ -28,10 +29,11 @@ type bodyPool struct {
 }
 
 const (
-	minPooledBody  = 12       // 4 KiB; smaller bodies are not pooled
-	maxPooledBody  = 23       // 8 MiB; larger ones are not either
-	maxPooledBytes = 32 << 20 // free bodies kept at most
-	bodyIdle       = 30 * time.Second
+	minPooledBody   = 12       // 4 KiB; smaller bodies are not pooled
+	maxPooledBody   = 23       // 8 MiB; larger ones are not either
+	maxPooledBytes  = 32 << 20 // free bodies kept at most, in bytes
+	maxPooledBodies = 64       // and in bodies
+	bodyIdle        = 30 * time.Second
 )
 
 // bodyClass is the smallest power of two of at least n bytes, as a shift.
@@ -68,12 +70,12 @@ func (bp *bodyPool) put(b []byte) {
 	defer bp.mu.Unlock()
 	// Make room by letting smaller bodies go: a large one serves every
 	// request a small one would.
-	for len(bp.free) > 0 && bp.retained+cap(b) > maxPooledBytes && cap(bp.free[0]) <= cap(b) {
+	for len(bp.free) > 0 && (bp.retained+cap(b) > maxPooledBytes || len(bp.free) >= maxPooledBodies) && cap(bp.free[0]) <= cap(b) {
 		bp.retained -= cap(bp.free[0])
 		bp.free[0] = nil
 		bp.free = bp.free[1:]
 	}
-	if bp.retained+cap(b) > maxPooledBytes {
+	if bp.retained+cap(b) > maxPooledBytes || len(bp.free) >= maxPooledBodies {
 		return
 	}
 	i := 0

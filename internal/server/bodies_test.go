@@ -55,6 +55,19 @@ func TestBodyPool(t *testing.T) {
 		t.Fatal("a body over the largest class was pooled")
 	}
 
+	// At most maxPooledBodies bodies, however small.
+	var few bodyPool
+	var fours [][]byte
+	for range maxPooledBodies + 10 {
+		fours = append(fours, few.get(4<<10))
+	}
+	for _, b := range fours {
+		few.put(b)
+	}
+	if len(few.free) != maxPooledBodies {
+		t.Fatalf("%d bodies pooled, want at most %d", len(few.free), maxPooledBodies)
+	}
+
 	bp.get(5 << 20) // used since the last trim: the trim keeps the rest
 	bp.trim()
 	if len(bp.free) != 3 {
