@@ -45,9 +45,10 @@ fuzz:
 	  done; \
 	done
 
-# End-to-end benchmarks of Vltava against franz-go's kfake, median of 3 runs
-# (see bench/README.md). Quick run: make bench BENCH_FLAGS="-scale 0.1".
-BENCH_FLAGS ?= -runs 3
+# End-to-end benchmarks of Vltava against franz-go's kfake, median of 4 runs,
+# each broker first in half of them (see bench/README.md). Quick run:
+# make bench BENCH_FLAGS="-scale 0.1".
+BENCH_FLAGS ?= -runs 4
 bench:
 	$(GO) build -o bin/vbench ./bench/cmd/vbench
 	./bin/vbench $(BENCH_FLAGS)

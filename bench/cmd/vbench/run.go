@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -17,7 +18,9 @@ const phaseGrace = 2 * time.Minute
 
 // run builds every broker kind, then runs each session on every broker in
 // turn (one broker process at a time), cfg.runs times over. Alternating the
-// brokers session by session lets both see the same background load.
+// brokers session by session lets both see the same background load; the
+// order within a session turns around every other run (runOrder), because
+// the broker that goes second inherits the memory the first one freed.
 func run(ctx context.Context, cfg *config, progress io.Writer) (*report, error) {
 	tmp, err := os.MkdirTemp("", "vbench-")
 	if err != nil {
@@ -35,7 +38,8 @@ func run(ctx context.Context, cfg *config, progress io.Writer) (*report, error) 
 			fmt.Fprintf(progress, "vbench: run %d of %d\n", r+1, cfg.runs)
 		}
 		for _, s := range sessions(cfg) {
-			for i, name := range cfg.brokers {
+			for _, i := range runOrder(len(cfg.brokers), r) {
+				name := cfg.brokers[i]
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
@@ -50,6 +54,31 @@ func run(ctx context.Context, cfg *config, progress io.Writer) (*report, error) 
 	}
 	rep.finish()
 	return rep, nil
+}
+
+// runOrder is the order in which run r (from 0) runs the sessions of n
+// brokers: as given in even runs, reversed in odd ones.
+//
+// On this VM the order decides more than the brokers do in some
+// scenarios. Memory freed in the last few seconds is still backed by the
+// host and is reused first; older free memory has been handed back, and
+// the first write to each of its pages costs a host fault (about 10 µs per
+// 4 KiB, see bench/README.md). A session that writes 1 GiB into the page
+// cache right after a session that freed little runs into those faults;
+// the second broker's, right after the first freed its 1 GiB, does not.
+// With Vltava always first, produce-1KiB-acks1 measured Vltava at 985-1,100
+// MB/s and kfake at 1,060-1,100; with kfake first, kfake at 880-1,040 and
+// Vltava at 1,430-1,500. With an even -runs each broker goes first equally
+// often.
+func runOrder(n, r int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if r%2 == 1 {
+		slices.Reverse(order)
+	}
+	return order
 }
 
 // buildKinds builds each broker kind once, returning the kinds that built

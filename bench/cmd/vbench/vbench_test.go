@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,19 @@ func TestProcSelf(t *testing.T) {
 	}
 	if m.rss <= 0 || m.hwm < m.rss {
 		t.Errorf("rss %d, hwm %d: want 0 < rss <= hwm", m.rss, m.hwm)
+	}
+}
+
+// TestRunOrder: the brokers go in the given order in even runs and in the
+// reverse one in odd runs, so that over an even number of runs each goes
+// first equally often.
+func TestRunOrder(t *testing.T) {
+	for r, want := range [][]int{{0, 1}, {1, 0}, {0, 1}, {1, 0}} {
+		if got := runOrder(2, r); !slices.Equal(got, want) {
+			t.Fatalf("run %d: order %v, want %v", r, got, want)
+		}
+	}
+	if got := runOrder(1, 1); !slices.Equal(got, []int{0}) {
+		t.Fatalf("one broker: %v", got)
 	}
 }
