@@ -130,36 +130,49 @@ func (c *conn) readLoop(ctx context.Context) error {
 		if size < 8 || size > c.s.o.Settings.MaxRequestSize {
 			return fmt.Errorf("%w: request size %d outside [8, %d] (socket.request.max.bytes)", errProtocol, size, c.s.o.Settings.MaxRequestSize)
 		}
-		if size > maxNonProduceRequest {
-			key, err := br.Peek(2)
-			if err != nil {
-				return err
-			}
-			if k := int16(binary.BigEndian.Uint16(key)); k != kmsg.Produce.Int16() {
-				return fmt.Errorf("%w: %d-byte %s request (only Produce may exceed %d bytes)", errProtocol, size, kmsg.NameForKey(k), maxNonProduceRequest)
-			}
-		}
-		body := c.s.bodies.get(int(size))
-		if _, err := io.ReadFull(br, body); err != nil {
-			return err
-		}
-		r, err := c.parse(ctx, body)
+		key, err := br.Peek(2)
 		if err != nil {
 			return err
 		}
-		c.enqueue(r)
-		if r.kreq == nil { // an ApiVersions version we don't serve: answered by parse
-			r.respond(r.resp)
+		k := int16(binary.BigEndian.Uint16(key))
+		produce := k == kmsg.Produce.Int16()
+		if size > maxNonProduceRequest && !produce {
+			return fmt.Errorf("%w: %d-byte %s request (only Produce may exceed %d bytes)", errProtocol, size, kmsg.NameForKey(k), maxNonProduceRequest)
+		}
+		if !produce {
+			if err := c.serveOne(ctx, br, make([]byte, size)); err != nil {
+				return err
+			}
 			continue
 		}
-		c.dispatch(r)
-		if r.key == kmsg.Produce.Int16() {
-			// The records were appended (copied to the log) before
-			// dispatch returned, and nothing reads the request's byte
-			// fields after that.
-			c.s.bodies.put(body)
+		// Only Produce bodies come from the pool, and each goes back to it:
+		// the records were appended (copied to the log) before dispatch
+		// returned, and nothing reads the request's byte fields after that.
+		bd := c.s.bodies.get(int(size))
+		err = c.serveOne(ctx, br, bd.b)
+		c.s.bodies.put(bd)
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// serveOne reads a request's body into body, decodes it and dispatches it.
+func (c *conn) serveOne(ctx context.Context, br *bufio.Reader, body []byte) error {
+	if _, err := io.ReadFull(br, body); err != nil {
+		return err
+	}
+	r, err := c.parse(ctx, body)
+	if err != nil {
+		return err
+	}
+	c.enqueue(r)
+	if r.kreq == nil { // an ApiVersions version we don't serve: answered by parse
+		r.respond(r.resp)
+		return nil
+	}
+	c.dispatch(r)
+	return nil
 }
 
 // parse decodes the request header and body.

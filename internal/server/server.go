@@ -235,6 +235,7 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.bodies.close()
 }
 
 func (s *Server) String() string { return fmt.Sprintf("broker %d", s.o.NodeID) }
