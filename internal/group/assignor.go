@@ -99,7 +99,7 @@ func assignUniform(spec assignSpec) map[string]assignment {
 	out := map[string]assignment{}
 	owner := map[tpID]string{}
 	all := allPartitions(spec.partitions)
-	quota := uniformQuotas(spec, len(all))
+	quota, homogeneous := uniformQuotas(spec, len(all))
 	for _, m := range spec.members {
 		out[m.id] = assignment{}
 		for _, t := range m.current.topicIDs() {
@@ -107,7 +107,9 @@ func assignUniform(spec assignSpec) map[string]assignment {
 				continue
 			}
 			for _, p := range m.current[t] {
-				if p < spec.partitions[t] && load[m.id] < quota[m.id] {
+				// Targets are disjoint, but a partition is kept once
+				// even if two claim it.
+				if _, taken := owner[tpID{t, p}]; !taken && p < spec.partitions[t] && load[m.id] < quota[m.id] {
 					out[m.id].add(t, p)
 					owner[tpID{t, p}] = m.id
 					load[m.id]++
@@ -130,7 +132,12 @@ func assignUniform(spec assignSpec) map[string]assignment {
 		owner[tp] = best
 		load[best]++
 	}
-	rebalance(spec, all, out, owner, load)
+	if !homogeneous {
+		// With the same subscriptions everywhere the quotas, which add
+		// up to the partitions, have balanced the counts already; the
+		// pass below would cost a lookup of every member per partition.
+		rebalance(spec, all, out, owner, load)
+	}
 	return out
 }
 
@@ -188,12 +195,13 @@ func leastLoaded(ms []assignMember, topic image.Uuid, load, quota map[string]int
 
 // uniformQuotas is how many partitions each member may keep before the
 // rest are spread: an equal share of what it can be given, rounded up for
-// the first members (in id order) while partitions remain.
-func uniformQuotas(spec assignSpec, total int) map[string]int {
+// the first members (in id order) while partitions remain. It also tells
+// whether every member subscribes to the same topics.
+func uniformQuotas(spec assignSpec, total int) (map[string]int, bool) {
 	q := map[string]int{}
 	n := len(spec.members)
 	if n == 0 {
-		return q
+		return q, true
 	}
 	homogeneous := true
 	for _, m := range spec.members[1:] {
@@ -207,7 +215,7 @@ func uniformQuotas(spec assignSpec, total int) map[string]int {
 		for _, m := range spec.members {
 			q[m.id] = total
 		}
-		return q
+		return q, false
 	}
 	base, extra := total/n, total%n
 	// Members that already hold more than the base keep one extra first.
@@ -224,7 +232,7 @@ func uniformQuotas(spec assignSpec, total int) map[string]int {
 			extra--
 		}
 	}
-	return q
+	return q, true
 }
 
 // tpID is a partition of a topic by id.
