@@ -84,16 +84,20 @@ func (bp *bodyPool) get(n int) body {
 
 // put gives back a body that get returned and nothing uses any more.
 func (bp *bodyPool) put(b body) {
-	var drop []body
-	defer release(&drop)
-	c := bits.Len(uint(cap(b.b))) - 1
-	if c < minPooledBody || c > maxPooledBody {
-		drop = append(drop, b)
-		return
+	if c := bits.Len(uint(cap(b.b))) - 1; c < minPooledBody || c > maxPooledBody {
+		return // a heap body: mapped ones are all of pooled sizes
 	}
 	b.b = b.b[:cap(b.b)]
 	bp.mu.Lock()
-	defer bp.mu.Unlock()
+	drop := bp.putLocked(b)
+	bp.mu.Unlock()
+	release(drop)
+}
+
+// putLocked pools b, making room if need be, and returns the bodies it
+// let go (b among them if it did not keep it). bp.mu is held.
+func (bp *bodyPool) putLocked(b body) []body {
+	var drop []body
 	// Make room by letting smaller bodies go: a large one serves every
 	// request a small one would.
 	for len(bp.free) > 0 && (bp.retained+cap(b.b) > maxPooledBytes || len(bp.free) >= maxPooledBodies) && cap(bp.free[0].b) <= cap(b.b) {
@@ -103,8 +107,7 @@ func (bp *bodyPool) put(b body) {
 		bp.free = bp.free[1:]
 	}
 	if bp.closed || bp.retained+cap(b.b) > maxPooledBytes || len(bp.free) >= maxPooledBodies {
-		drop = append(drop, b)
-		return
+		return append(drop, b)
 	}
 	i := 0
 	for i < len(bp.free) && cap(bp.free[i].b) < cap(b.b) {
@@ -114,43 +117,47 @@ func (bp *bodyPool) put(b body) {
 	copy(bp.free[i+1:], bp.free[i:])
 	bp.free[i] = b
 	bp.retained += cap(b.b)
+	return drop
 }
 
-// release unmaps the mapped bodies of *drop (deferred by callers that
-// collect them under the pool's lock, so that the unmapping is done
-// outside it).
-func release(drop *[]body) {
-	for _, b := range *drop {
+// release unmaps the mapped bodies among drop, which the pool has let go
+// (outside its lock: unmapping is a system call).
+func release(drop []body) {
+	for _, b := range drop {
 		if b.mapped {
 			unmapBody(b.b)
 		}
 	}
 }
 
+// takeAll empties the pool and returns what it held. bp.mu is held.
+func (bp *bodyPool) takeAll() []body {
+	drop := append([]body(nil), bp.free...)
+	clear(bp.free)
+	bp.free, bp.retained = bp.free[:0], 0
+	return drop
+}
+
 // trim lets go of every free body unless a body was taken since the last
 // trim.
 func (bp *bodyPool) trim() {
 	var drop []body
-	defer release(&drop)
 	bp.mu.Lock()
-	defer bp.mu.Unlock()
 	if !bp.used {
-		drop = append(drop, bp.free...)
-		clear(bp.free)
-		bp.free, bp.retained = bp.free[:0], 0
+		drop = bp.takeAll()
 	}
 	bp.used = false
+	bp.mu.Unlock()
+	release(drop)
 }
 
 // close lets go of every free body, and of every body put back from now on.
 func (bp *bodyPool) close() {
-	var drop []body
-	defer release(&drop)
 	bp.mu.Lock()
-	defer bp.mu.Unlock()
-	drop = append(drop, bp.free...)
-	clear(bp.free)
-	bp.free, bp.retained, bp.closed = bp.free[:0], 0, true
+	drop := bp.takeAll()
+	bp.closed = true
+	bp.mu.Unlock()
+	release(drop)
 }
 
 // trimBodies trims the body pool every bodyIdle until ctx ends or the
