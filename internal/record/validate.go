@@ -285,82 +285,16 @@ func (s *scanner) fastScan(b []byte) bool {
 	// that matters: an odd raw length is negative (null).
 	p := 0
 	for i := range uint32(s.n) {
-		var (
-			r   []byte // the record; reads past it fail
-			q   int    // the position in r
-			tsd uint32 // the raw timestamp delta
-			l   uint32
-			t   int
-		)
-		// Most records start with one- or two-byte length, timestamp
-		// delta and offset delta and a null or short key: eight bytes
-		// read at once hold them all.
-		if len(b)-p >= 8 {
-			w := binary.LittleEndian.Uint64(b[p:])
-			var n uint64
-			switch {
-			case w&0x80 == 0:
-				n, q = w&0x7f, p+1
-				w >>= 16 // length, attributes
-			case w&0x8000 == 0:
-				n, q = w&0x7f|w>>1&0x3f80, p+2
-				w >>= 24
-			default:
-				goto careful
-			}
-			if n&1 != 0 || int(n>>1) > len(b)-q {
-				return false
-			}
-			r = b[:q+int(n>>1)]
-			q++ // attributes
-			switch {
-			case w&0x80 == 0:
-				tsd, q = uint32(w&0x7f), q+1
-				w >>= 8
-			case w&0x8000 == 0:
-				tsd, q = uint32(w&0x7f|w>>1&0x3f80), q+2
-				w >>= 16
-			default:
-				goto careful
-			}
-			// w holds at least two more bytes: the offset delta must
-			// be i, zig-zag encoded as 2i.
-			switch e := uint64(i) << 1; {
-			case e < 1<<7 && w&0xff == e:
-				q++
-				w >>= 8
-			case e < 1<<14 && w&0xffff == e&0x7f|0x80|e>>7<<8:
-				q += 2
-				w >>= 16
-			default:
-				goto careful
-			}
-			if q >= len(r) {
-				return false
-			}
-			if kl := r[q]; kl == 1 { // a null key
-				if s.requireKeys {
-					return false
-				}
-				q++
-			} else if kl&0x81 == 0 { // a key of up to 63 bytes
-				q += 1 + int(kl>>1)
-			} else {
-				goto careful
-			}
-			goto value
-		}
-	careful:
-		l, q = u2(b, p)
+		l, q := u2(b, p)
 		if q < 0 {
 			l, q = u3(b, p)
 		}
 		if q < 0 || l&1 != 0 || int(l>>1) > len(b)-q {
 			return false
 		}
-		r = b[:q+int(l>>1)]
-		q++ // attributes
-		tsd, t = u2(r, q)
+		r := b[:q+int(l>>1)] // the record; reads past it fail
+		q++                  // attributes
+		tsd, t := u2(r, q)
 		if t < 0 {
 			tsd, t = u3(r, q)
 		}
@@ -376,25 +310,24 @@ func (s *scanner) fastScan(b []byte) bool {
 				return false
 			}
 		}
-		l, q = u2(r, q)
-		if l&1 == 0 {
-			q += int(l >> 1)
-		} else if l != 1 || s.requireKeys {
+		kl, q := u2(r, q)
+		if kl&1 == 0 {
+			q += int(kl >> 1)
+		} else if kl != 1 || s.requireKeys {
 			return false
 		}
-	value:
-		l, t = u2(r, q)
-		if t < 0 {
-			l, t = u3(r, q)
+		vl, v := u2(r, q)
+		if v < 0 {
+			vl, v = u3(r, q)
 		}
-		if q = t; l&1 == 0 {
-			q += int(l >> 1)
-		} else if l != 1 {
+		if q = v; vl&1 == 0 {
+			q += int(vl >> 1)
+		} else if vl != 1 {
 			return false
 		}
-		l, q = u2(r, q)
-		if l != 0 {
-			q = skipHeadersFast(r, q, l)
+		nh, q := u2(r, q)
+		if nh != 0 {
+			q = skipHeadersFast(r, q, nh)
 		}
 		if q != len(r) {
 			return false
